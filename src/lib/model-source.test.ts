@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SOURCE, resolveSource, saveSource, validateModelUrl } from './model-source';
+
+function memoryStorage(initial: Record<string, string> = {}) {
+  const data = new Map(Object.entries(initial));
+  return {
+    getItem: (k: string) => data.get(k) ?? null,
+    setItem: (k: string, v: string) => void data.set(k, v),
+    removeItem: (k: string) => void data.delete(k),
+  };
+}
+const page = (search = '') => ({ href: `http://app.test/chat/${search}`, search });
+
+describe('model source', () => {
+  it('defaults to the hosted phi-2 export', () => {
+    expect(resolveSource(page(), memoryStorage())).toEqual(DEFAULT_SOURCE);
+  });
+
+  it('takes a ?model= link, relative or absolute, with dtype and file', () => {
+    expect(resolveSource(page('?model=/models/tiny&dtype=fp32'), memoryStorage())).toEqual({
+      id: 'http://app.test/models/tiny/',
+      dtype: 'fp32',
+      file: 'model',
+      externalData: false,
+    });
+    expect(resolveSource(page('?model=https://cdn.example/m/&dtype=bogus&file=decoder'), memoryStorage())).toMatchObject({
+      id: 'https://cdn.example/m/',
+      dtype: 'q8',
+      file: 'decoder',
+    });
+  });
+
+  it('refuses non-http model URLs', () => {
+    expect(() => validateModelUrl('javascript:alert(1)', 'http://app.test/')).toThrow(/http/);
+    expect(() => validateModelUrl('   ', 'http://app.test/')).toThrow(/Enter/);
+  });
+
+  it('remembers a saved custom source and forgets it when the default is chosen again', () => {
+    const storage = memoryStorage();
+    const custom = { id: 'https://m.example/x/', dtype: 'q4' as const, file: 'model', externalData: false };
+    saveSource(custom, storage);
+    expect(resolveSource(page(), storage)).toEqual(custom);
+    saveSource(DEFAULT_SOURCE, storage);
+    expect(resolveSource(page(), storage)).toEqual(DEFAULT_SOURCE);
+  });
+
+  it('ignores a corrupt saved setting', () => {
+    expect(resolveSource(page(), memoryStorage({ 'phi-chat.model-source': '{not json' }))).toEqual(DEFAULT_SOURCE);
+  });
+});

@@ -1,0 +1,66 @@
+/**
+ * The wire format between the UI thread and the inference worker: the one file both sides import.
+ * Every request carries an id; every reply stream for that id ends with exactly one `done` or `error`.
+ */
+
+export const INTENTS = ['support', 'sales', 'joke'] as const;
+export type Intent = (typeof INTENTS)[number];
+/** What the reply was generated with: a classified intent, or `general` when the classifier was unsure. */
+export type RouteIntent = Intent | 'general';
+
+export type Dtype = 'fp32' | 'fp16' | 'q8' | 'q4' | 'q4f16';
+
+/** Where the weights come from: a hub repo id, or a folder URL holding a transformers.js model. */
+export interface ModelSource {
+  /** A hub repo id (`owner/name`) or an absolute http(s) URL of a model folder. */
+  id: string;
+  dtype: Dtype;
+  /** Base name of the ONNX file under `onnx/`, without the dtype suffix. */
+  file: string;
+  /** Whether the weights live in a separate `.onnx_data` file. */
+  externalData: boolean;
+}
+
+export interface Turn {
+  user: string;
+  assistant: string;
+}
+
+export interface Classification {
+  /** Probability of each label, summing to 1. */
+  probabilities: Record<Intent, number>;
+  /** The top label, or `general` when its probability is under the threshold. */
+  route: RouteIntent;
+}
+
+export interface EngineInfo {
+  engine: 'transformers.js';
+  device: 'wasm';
+  model: string;
+  dtype: Dtype;
+  threads: number;
+  contextSize: number;
+}
+
+export interface FileProgress {
+  file: string;
+  loaded: number;
+  total: number;
+  done: boolean;
+}
+
+export type Request =
+  | { id: number; type: 'load'; source: ModelSource }
+  | { id: number; type: 'chat'; history: Turn[]; message: string }
+  | { id: number; type: 'stop'; target: number };
+
+export type Response =
+  | { id: number; type: 'progress'; files: FileProgress[] }
+  | { id: number; type: 'loaded'; info: EngineInfo }
+  | { id: number; type: 'intent'; classification: Classification }
+  | { id: number; type: 'token'; text: string }
+  | { id: number; type: 'done'; stopReason: StopReason }
+  | { id: number; type: 'error'; message: string; detail?: string };
+
+/** Why a reply ended: a stop sequence or end-of-text, the token limit, or the user's Stop. */
+export type StopReason = 'end' | 'length' | 'aborted';

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { StopSequenceFilter } from './stop-sequences';
+
+/** Feeds chunks, returns what the user would see and whether the filter stopped. */
+function run(chunks: string[]) {
+  const filter = new StopSequenceFilter();
+  let shown = '';
+  let stopped = false;
+  const seen: string[] = [];
+  for (const chunk of chunks) {
+    const result = filter.push(chunk);
+    shown += result.text;
+    seen.push(shown);
+    if (result.stopped) {
+      stopped = true;
+      break;
+    }
+  }
+  if (!stopped) shown += filter.flush();
+  return { shown, stopped, seen };
+}
+
+describe('StopSequenceFilter', () => {
+  it('passes ordinary text through and drops the leading space after "Chatbot:"', () => {
+    expect(run([' Hello', ' there', '!'])).toMatchObject({ shown: 'Hello there!', stopped: false });
+  });
+
+  it.each(['\nHuman:', '\nChatbot:', '\nInstruct:', '\nOutput:', '\nAlice:', '\nMary Ann:', '\n  Human:'])(
+    'stops at %j and never shows it',
+    (marker) => {
+      const { shown, stopped } = run([' Sure, here you go.', marker, ' and more']);
+      expect(stopped).toBe(true);
+      expect(shown).toBe('Sure, here you go.');
+    },
+  );
+
+  it('stops at a marker split across many tokens, never showing a piece of it', () => {
+    const { shown, stopped, seen } = run([' Done.', '\n', 'Hu', 'm', 'an', ':', ' next?']);
+    expect(stopped).toBe(true);
+    expect(shown).toBe('Done.');
+    for (const partial of seen) expect(partial).not.toMatch(/\n|Hu/);
+  });
+
+  it('releases held text when the line turns out not to be a marker', () => {
+    const { shown, stopped } = run([' First line.', '\n', 'Then', ' more', ' text.']);
+    expect(stopped).toBe(false);
+    expect(shown).toBe('First line.\nThen more text.');
+  });
+
+  it('keeps lines that only look like labels: numbers, lowercase, or long sentences', () => {
+    const text = ' Steps:\n1: open it\nnote: fine\nThis is a long sentence that ends with a colon:';
+    expect(run([text]).shown).toBe(text.trim());
+  });
+
+  it('holds back a trailing newline until the reply ends, then trims it', () => {
+    const filter = new StopSequenceFilter();
+    expect(filter.push(' Bye.\n').text).toBe('Bye.');
+    expect(filter.flush()).toBe('');
+  });
+
+  it('says nothing more once stopped', () => {
+    const filter = new StopSequenceFilter();
+    filter.push(' A\nHuman: x');
+    expect(filter.push('more')).toEqual({ text: '', stopped: true });
+    expect(filter.flush()).toBe('');
+  });
+});
