@@ -7,7 +7,7 @@ import generalInstructions from '../prompts/intents/general.txt?raw';
 import type { Engine, GenerationParams } from './engine';
 import { classify, LABEL_CONTINUATIONS } from './labels';
 import { buildReplyPrompt, fillTemplate } from './prompt';
-import { INTENTS, type Classification, type RouteIntent, type StopReason, type Turn } from './protocol';
+import { INTENTS, type Classification, type PromptInfo, type RouteIntent, type StopReason, type Turn } from './protocol';
 import { StopSequenceFilter } from './stop-sequences';
 
 export const INSTRUCTIONS: Record<RouteIntent, string> = {
@@ -38,6 +38,7 @@ export interface ReplyRequest {
 
 export interface ReplyEvents {
   onIntent(classification: Classification): void;
+  onPrompt(prompt: PromptInfo): void;
   onText(text: string): void;
 }
 
@@ -57,11 +58,12 @@ export async function reply(
   events.onIntent(classification);
   if (signal.aborted) return 'aborted';
 
-  const { prompt } = buildReplyPrompt({
+  const { prompt, tokens, turnsUsed } = buildReplyPrompt({
     ...check,
     history: request.history,
     instructions: INSTRUCTIONS[classification.route],
   });
+  events.onPrompt({ text: prompt, tokens, turnsUsed });
   const filter = new StopSequenceFilter();
   const end = await engine.generate(
     prompt,

@@ -24,9 +24,8 @@ export function describeError(error: unknown): { message: string; detail?: strin
 }
 
 function describeFileFailure({ file, cause }: ModelFileError): string {
+  if (/\((HTTP \d+|network error)\)$/.test(file)) return `Could not download ${file}.`;
   const text = cause instanceof Error ? cause.message : String(cause);
-  const status = /\b([45]\d\d)\b/.exec(text)?.[1];
-  if (status) return `Could not download ${file} (HTTP ${status}).`;
   if (/failed to fetch|networkerror|load failed/i.test(text)) return `Could not download ${file}: the network request failed.`;
   return `${file} is broken or not part of a transformers.js model.`;
 }

@@ -60,7 +60,7 @@ describe('worker request handler', () => {
     const load = await h.finished(1);
     expect(load.map((r) => r.type)).toEqual(['progress', 'loaded']);
     const chat = await h.finished(2);
-    expect(chat.map((r) => r.type)).toEqual(['intent', 'token', 'token', 'done']);
+    expect(chat.map((r) => r.type)).toEqual(['intent', 'prompt', 'token', 'token', 'done']);
     expect(chat.filter((r) => r.type === 'token').map((r) => (r as { text: string }).text).join('')).toBe('Hi there');
     expect(chat.at(-1)).toMatchObject({ type: 'done', stopReason: 'end' });
     expect(chat[0]).toMatchObject({ type: 'intent', classification: { route: 'support' } });

@@ -40,6 +40,7 @@ export function createHandler(createEngine: () => Engine, post: (response: Respo
         { history: request.history, message: request.message, contextSize: info.contextSize, params: DEFAULT_GENERATION },
         {
           onIntent: (classification) => post({ id, type: 'intent', classification }),
+        onPrompt: (prompt) => post({ id, type: 'prompt', prompt }),
           onText: (text) => post({ id, type: 'token', text }),
         },
         signal,

@@ -33,6 +33,14 @@ export interface Classification {
   route: RouteIntent;
 }
 
+/** The exact reply prompt sent to the model, for the user to inspect. */
+export interface PromptInfo {
+  text: string;
+  tokens: number;
+  /** Earlier turns included; older ones did not fit the context window. */
+  turnsUsed: number;
+}
+
 export interface EngineInfo {
   engine: 'transformers.js';
   device: 'wasm';
@@ -58,6 +66,7 @@ export type Response =
   | { id: number; type: 'progress'; files: FileProgress[] }
   | { id: number; type: 'loaded'; info: EngineInfo }
   | { id: number; type: 'intent'; classification: Classification }
+  | { id: number; type: 'prompt'; prompt: PromptInfo }
   | { id: number; type: 'token'; text: string }
   | { id: number; type: 'done'; stopReason: StopReason }
   | { id: number; type: 'error'; message: string; detail?: string };

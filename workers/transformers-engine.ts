@@ -18,8 +18,15 @@ import { IncrementalDecoder } from './text-decoder';
 
 const HUB = 'https://huggingface.co/';
 const HUB_PATH = '{model}/resolve/{revision}/';
-// transformers.js wants a hub-style id even when the files come from a plain folder URL.
-const FOLDER_MODEL_ID = 'local/model';
+/**
+ * transformers.js wants a hub-style id even for a plain folder URL, and memoizes loads by it, so
+ * each folder gets an id of its own (an FNV-1a hash of its URL).
+ */
+function folderModelId(url: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < url.length; i++) hash = Math.imul(hash ^ url.charCodeAt(i), 0x01000193) >>> 0;
+  return `folder/${hash.toString(16)}`;
+}
 
 const DTYPE_SUFFIX: Record<ModelSource['dtype'], string> = {
   fp32: '',
@@ -46,8 +53,10 @@ function configureRuntime(source: ModelSource) {
   env.allowRemoteModels = true;
   env.useBrowserCache = false;
   if (isFolderUrl(source.id)) {
-    env.remoteHost = source.id.endsWith('/') ? source.id : `${source.id}/`;
-    env.remotePathTemplate = '';
+    // transformers.js joins host, template and file name; a folder URL splits into the first two.
+    const folder = new URL(source.id.endsWith('/') ? source.id : `${source.id}/`);
+    env.remoteHost = folder.origin;
+    env.remotePathTemplate = folder.pathname.slice(1);
   } else {
     env.remoteHost = HUB;
     env.remotePathTemplate = HUB_PATH;
@@ -74,7 +83,21 @@ export class TransformersEngine implements Engine {
 
   async load(source: ModelSource, onProgress: (files: FileProgress[]) => void): Promise<EngineInfo> {
     configureRuntime(source);
-    const modelId = isFolderUrl(source.id) ? FOLDER_MODEL_ID : source.id;
+    // transformers.js treats some missing files as optional and then fails elsewhere; recording
+    // every failed download lets the error name the file that was really missing.
+    const failedDownloads: string[] = [];
+    env.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+      const url = input instanceof Request ? input.url : String(input);
+      try {
+        const response = await fetch(input, init);
+        if (!response.ok) failedDownloads.push(`${url} (HTTP ${response.status})`);
+        return response;
+      } catch (error) {
+        failedDownloads.push(`${url} (network error)`);
+        throw error;
+      }
+    };
+    const modelId = isFolderUrl(source.id) ? folderModelId(source.id) : source.id;
     const files = new Map<string, FileProgress>();
     const progress_callback = (event: ProgressEvent) => {
       if (!event.file) return;
@@ -89,12 +112,10 @@ export class TransformersEngine implements Engine {
       files.set(event.file, entry);
       onProgress([...files.values()].map((f) => ({ ...f })));
     };
-    // Name the file that failed: the URL in a download error, else the file being read at the time.
+    // Name the file that failed: a failed download first, else the file being read at the time.
     const failure = (error: unknown, fallback: string) => {
-      const text = error instanceof Error ? error.message : String(error);
-      const url = /https?:\/\/[^\s"'`]+/.exec(text)?.[0];
       const pending = [...files.values()].find((f) => !f.done)?.file;
-      return new ModelFileError(url?.replace(/[.,]$/, '') ?? pending ?? fallback, error);
+      return new ModelFileError(failedDownloads[0] ?? pending ?? fallback, error);
     };
 
     try {

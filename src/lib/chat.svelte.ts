@@ -1,5 +1,5 @@
-import type { Classification, EngineInfo, FileProgress, ModelSource, Response, StopReason, Turn } from '../../workers/protocol';
-import { InferenceClient } from './inference-client';
+import type { Classification, EngineInfo, FileProgress, ModelSource, PromptInfo, Response, StopReason, Turn } from '../../workers/protocol';
+import { InferenceClient, WORKER_CRASHED } from './inference-client';
 
 export interface UserMessage {
   id: number;
@@ -13,6 +13,7 @@ export interface AssistantMessage {
   text: string;
   status: 'thinking' | 'streaming' | 'done' | 'stopped' | 'error';
   classification?: Classification;
+  prompt?: PromptInfo;
   stopReason?: StopReason;
   error?: string;
   errorDetail?: string;
@@ -43,6 +44,7 @@ export class ChatState {
   ) {
     this.client = new InferenceClient(spawn, () => {
       this.model = { status: 'idle' };
+      this.notice = WORKER_CRASHED;
     });
   }
 
@@ -100,6 +102,9 @@ export class ChatState {
       case 'intent':
         reply.classification = response.classification;
         reply.status = 'streaming';
+        break;
+      case 'prompt':
+        reply.prompt = response.prompt;
         break;
       case 'token':
         reply.text += response.text;
