@@ -1,0 +1,46 @@
+import { test as base, expect, type Page } from '@playwright/test';
+
+/** The generated model, served by the test server under /models/ (see playwright.config.ts). */
+export const TINY_MODEL = '/models/phi-tiny/';
+export const modelLink = (folder = TINY_MODEL) => `./?model=${encodeURIComponent(folder)}&dtype=fp32`;
+
+/**
+ * Every test runs with the network cut off at the browser: a request to anything but the local
+ * server is aborted and fails the test. That is how the suite proves nothing leaves the device.
+ */
+export const test = base.extend<{ page: Page }>({
+  page: async ({ page, context, baseURL }, use) => {
+    const origin = new URL(baseURL!).origin;
+    const external: string[] = [];
+    await context.route('**/*', (route) => {
+      const url = route.request().url();
+      if (url.startsWith(origin)) return route.continue();
+      external.push(url);
+      return route.abort('blockedbyclient');
+    });
+    page.on('pageerror', (error) => console.log(`[page error] ${error.message}`));
+    await use(page);
+    expect(external, 'requests that left the device').toEqual([]);
+  },
+});
+
+export { expect };
+
+export async function loadTinyModel(page: Page) {
+  await page.goto(modelLink());
+  await page.getByRole('button', { name: 'Load model' }).click();
+  await expect(page.getByLabel('Engine')).toContainText('transformers.js');
+}
+
+export async function sendMessage(page: Page, text: string) {
+  const box = page.getByRole('textbox', { name: 'Message' });
+  await box.fill(text);
+  await box.press('Enter');
+}
+
+/** The n-th reply (0-based) in the conversation. */
+export const reply = (page: Page, n: number) => page.getByRole('article', { name: 'phi-2 replied' }).nth(n);
+
+export async function waitForReplyEnd(page: Page, n: number) {
+  await expect(reply(page, n)).toHaveAttribute('aria-busy', 'false', { timeout: 60_000 });
+}
