@@ -33,6 +33,11 @@ export function validateModelUrl(input: string, base: string): string {
   return url.href.endsWith('/') ? url.href : `${url.href}/`;
 }
 
+/** A name short enough for a status line: the folder's or repository's last path segment. */
+export function shortModelName(id: string): string {
+  return id.split('/').filter(Boolean).at(-1) ?? id;
+}
+
 const isDtype = (value: string | null): value is Dtype => DTYPES.includes(value as Dtype);
 
 /**
