@@ -42,9 +42,17 @@ function threadCount(): number {
   return Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 2) - 1));
 }
 
-function configureRuntime(source: ModelSource) {
+/**
+ * Where onnxruntime runs: 'wasm' (onnxruntime-web) in the browser, the app's only target; 'cpu'
+ * (onnxruntime-node) lets the Node tests drive this same engine on the real runtime.
+ */
+export type EngineDevice = 'wasm' | 'cpu';
+
+function configureRuntime(source: ModelSource, device: EngineDevice) {
   const onnx = env.backends.onnx;
-  if (onnx.wasm) {
+  // The wasm settings read `self.location`, `self.crossOriginIsolated` and `navigator`, which Node
+  // lacks; onnxruntime-node ignores them anyway.
+  if (device === 'wasm' && onnx.wasm) {
     // Served by the app itself: a CDN would break offline use and leak a request.
     onnx.wasm.wasmPaths = { mjs: new URL(ortMjsUrl, self.location.href).href, wasm: new URL(ortWasmUrl, self.location.href).href };
     onnx.wasm.numThreads = threadCount();
@@ -56,7 +64,9 @@ function configureRuntime(source: ModelSource) {
     // transformers.js joins host, template and file name; a folder URL splits into the first two.
     const folder = new URL(source.id.endsWith('/') ? source.id : `${source.id}/`);
     env.remoteHost = folder.origin;
-    env.remotePathTemplate = folder.pathname.slice(1);
+    // A folder at the server's root would leave an empty template, and transformers.js would then
+    // request `origin//file`; '.' keeps the join well-formed and URL parsing drops it again.
+    env.remotePathTemplate = folder.pathname.slice(1) || '.';
   } else {
     env.remoteHost = HUB;
     env.remotePathTemplate = HUB_PATH;
@@ -80,9 +90,14 @@ interface ProgressEvent {
 export class TransformersEngine implements Engine {
   private tokenizer: PreTrainedTokenizer | null = null;
   private model: PreTrainedModel | null = null;
+  private readonly device: EngineDevice;
+
+  constructor({ device = 'wasm' }: { device?: EngineDevice } = {}) {
+    this.device = device;
+  }
 
   async load(source: ModelSource, onProgress: (files: FileProgress[]) => void): Promise<EngineInfo> {
-    configureRuntime(source);
+    configureRuntime(source, this.device);
     // transformers.js treats some missing files as optional and then fails elsewhere; recording
     // every failed download lets the error name the file that was really missing.
     const failedDownloads: string[] = [];
@@ -127,7 +142,7 @@ export class TransformersEngine implements Engine {
     try {
       this.model = await AutoModelForCausalLM.from_pretrained(modelId, {
         dtype: source.dtype,
-        device: 'wasm',
+        device: this.device,
         model_file_name: source.file,
         use_external_data_format: source.externalData,
         progress_callback,
@@ -138,7 +153,8 @@ export class TransformersEngine implements Engine {
     const config = this.model.config as unknown as { max_position_embeddings?: number; n_positions?: number };
     return {
       engine: 'transformers.js',
-      device: 'wasm',
+      // The protocol names only the browser's device; 'cpu' appears only in Node tests.
+      device: this.device as EngineInfo['device'],
       model: source.id,
       dtype: source.dtype,
       threads: env.backends.onnx.wasm?.numThreads ?? 1,
@@ -196,6 +212,11 @@ export class TransformersEngine implements Engine {
           return;
         }
         generated.push(...value[0].map(Number));
+        // A token that was already being computed when Stop arrived is not shown.
+        if (signal.aborted) {
+          criteria.interrupt();
+          return;
+        }
         const text = decoder.next(generated);
         if (text && !onText(text)) {
           stoppedByCaller = true;
