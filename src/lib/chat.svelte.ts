@@ -1,25 +1,8 @@
-import type { Classification, EngineInfo, FileProgress, ModelSource, PromptInfo, Response, StopReason, Turn } from '../../workers/protocol';
+import type { EngineInfo, FileProgress, ModelSource, Response, Turn } from '../../workers/protocol';
 import { InferenceClient, WORKER_CRASHED } from './inference-client';
-
-export interface UserMessage {
-  id: number;
-  role: 'user';
-  text: string;
-}
-
-export interface AssistantMessage {
-  id: number;
-  role: 'assistant';
-  text: string;
-  status: 'thinking' | 'streaming' | 'done' | 'stopped' | 'error';
-  classification?: Classification;
-  prompt?: PromptInfo;
-  stopReason?: StopReason;
-  error?: string;
-  errorDetail?: string;
-}
-
-export type Message = UserMessage | AssistantMessage;
+import { Library } from './library.svelte';
+import type { AssistantMessage, Message } from './store/types';
+import { throttle } from './throttle';
 
 export type ModelState =
   | { status: 'idle' }
@@ -27,11 +10,24 @@ export type ModelState =
   | { status: 'ready'; info: EngineInfo }
   | { status: 'error'; message: string; detail?: string };
 
-let nextMessageId = 1;
+/** A streamed reply is written to IndexedDB at most this often, and once more when it ends. */
+const SAVE_INTERVAL_MS = 300;
 
-/** The chat screen's state: the conversation, the model's status, and the request in flight. */
+/** Completed turns, in order, for the next prompt's history. */
+export function turnsOf(messages: readonly Message[]): Turn[] {
+  const turns: Turn[] = [];
+  for (let i = 0; i + 1 < messages.length; i++) {
+    const [user, reply] = [messages[i], messages[i + 1]];
+    if (user.role === 'user' && reply.role === 'assistant' && reply.text && reply.status !== 'error') {
+      turns.push({ user: user.text, assistant: reply.text });
+    }
+  }
+  return turns;
+}
+
+/** The chat screen's state: the model's status and the reply in flight, over the stored conversations. */
 export class ChatState {
-  messages = $state<Message[]>([]);
+  readonly library = new Library();
   model = $state<ModelState>({ status: 'idle' });
   notice = $state<string | null>(null);
   private activeRequest = $state<number | null>(null);
@@ -46,6 +42,10 @@ export class ChatState {
       this.model = { status: 'idle' };
       this.notice = WORKER_CRASHED;
     });
+  }
+
+  get messages(): Message[] {
+    return this.library.messages;
   }
 
   /** Loads the model (again); resolves true once it is ready. */
@@ -66,61 +66,70 @@ export class ChatState {
     });
   }
 
-  /** Completed turns, which the next prompt includes as history. */
-  private history(): Turn[] {
-    const turns: Turn[] = [];
-    for (let i = 0; i + 1 < this.messages.length; i++) {
-      const [user, reply] = [this.messages[i], this.messages[i + 1]];
-      if (user.role === 'user' && reply.role === 'assistant' && reply.text && reply.status !== 'error') {
-        turns.push({ user: user.text, assistant: reply.text });
-      }
-    }
-    return turns;
-  }
-
   async send(text: string) {
     const message = text.trim();
     if (!message || this.busy) return;
     this.notice = null;
-    const history = this.history();
-    this.messages.push({ id: nextMessageId++, role: 'user', text: message });
-    this.messages.push({ id: nextMessageId++, role: 'assistant', text: '', status: 'thinking' });
-    // Reach the reply through the state proxy so that updates render.
-    const reply = this.messages.at(-1) as AssistantMessage;
     this.activeRequest = -1;
+    const history = turnsOf(this.library.messages);
+    const now = Date.now();
+    await this.library.add({ id: crypto.randomUUID(), role: 'user', text: message, createdAt: now, updatedAt: now });
+    const reply = (await this.library.add({
+      id: crypto.randomUUID(),
+      role: 'assistant',
+      text: '',
+      status: 'thinking',
+      createdAt: now + 1,
+      updatedAt: now + 1,
+    })) as AssistantMessage;
+    void this.library.askPersistence();
+
+    const saver = throttle(() => void this.library.save(reply), SAVE_INTERVAL_MS);
+    let finish!: () => void;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    this.library.holdReply(reply.id, finished);
+    const end = async () => {
+      saver.flush();
+      await this.library.save(reply);
+      this.activeRequest = null;
+      finish();
+    };
+
     if (this.model.status !== 'ready' && !(await this.loadModel())) {
       reply.status = 'error';
       reply.error = 'The model is not loaded, so there is no reply.';
-      this.activeRequest = null;
-      return;
+      return end();
     }
-    this.activeRequest = this.client.send({ type: 'chat', history, message }, (response) => this.onReply(reply, response));
-  }
-
-  private onReply(reply: AssistantMessage, response: Response) {
-    switch (response.type) {
-      case 'intent':
-        reply.classification = response.classification;
-        reply.status = 'streaming';
-        break;
-      case 'prompt':
-        reply.prompt = response.prompt;
-        break;
-      case 'token':
-        reply.text += response.text;
-        break;
-      case 'done':
-        reply.stopReason = response.stopReason;
-        reply.status = response.stopReason === 'aborted' ? 'stopped' : 'done';
-        this.activeRequest = null;
-        break;
-      case 'error':
-        reply.status = 'error';
-        reply.error = response.message;
-        reply.errorDetail = response.detail;
-        this.activeRequest = null;
-        break;
-    }
+    const info = (this.model as { info: EngineInfo }).info;
+    reply.engine = `${info.engine} · ${info.device} · ${info.dtype}`;
+    reply.model = info.model;
+    this.activeRequest = this.client.send({ type: 'chat', history, message }, (response: Response) => {
+      switch (response.type) {
+        case 'intent':
+          reply.classification = response.classification;
+          reply.status = 'streaming';
+          saver.schedule();
+          break;
+        case 'prompt':
+          reply.prompt = response.prompt;
+          break;
+        case 'token':
+          reply.text += response.text;
+          saver.schedule();
+          break;
+        case 'done':
+          reply.stopReason = response.stopReason;
+          reply.status = response.stopReason === 'aborted' ? 'stopped' : 'done';
+          void end();
+          break;
+        case 'error':
+          reply.status = 'error';
+          reply.error = response.message;
+          reply.errorDetail = response.detail;
+          void end();
+          break;
+      }
+    });
   }
 
   stop() {

@@ -1,0 +1,189 @@
+import * as db from './store/db.svelte';
+import { planImport, parseImport, toExport, toMarkdown, type ImportPlan } from './store/transfer';
+import { byTime, titleFrom, type AssistantMessage, type Conversation, type Message } from './store/types';
+
+const SELECTED_KEY = 'phi-chat.selected-conversation';
+const PERSIST_ASKED_KEY = 'phi-chat.persist-asked';
+
+export type Persistence = 'unknown' | 'persistent' | 'best-effort' | 'unsupported';
+
+/** The name of the Web Lock a tab holds while it writes a reply; other tabs read it to tell a live reply from an interrupted one. */
+export const replyLock = (messageId: string) => `phi-chat-reply:${messageId}`;
+
+const isPending = (m: Message): m is AssistantMessage => m.role === 'assistant' && (m.status === 'thinking' || m.status === 'streaming');
+
+/**
+ * The stored conversations and the open one. Every change is written to IndexedDB (unless the data
+ * belongs to a newer app version) and announced to other tabs, which re-read what changed.
+ */
+export class Library {
+  conversations = $state<Conversation[]>([]);
+  currentId = $state<string | null>(null);
+  messages = $state<Message[]>([]);
+  /** Set when the stored data is from a newer version of the app: shown, never overwritten. */
+  readOnly = $state<string | null>(null);
+  persistence = $state<Persistence>('unknown');
+  ready = $state(false);
+  readonly current = $derived(this.conversations.find((c) => c.id === this.currentId) ?? null);
+  /** Replies this tab is writing; a refresh from another tab's change must not replace them. */
+  private readonly writing = new Set<string>();
+
+  async init() {
+    const plan = await db.openStore();
+    if (plan.action === 'read-only') {
+      this.readOnly = 'Your conversations were saved by a newer version of Phi Chat. Reload to update; until then nothing you do here is saved.';
+    }
+    this.conversations = await db.listConversations();
+    const last = localStorage.getItem(SELECTED_KEY);
+    if (last && this.conversations.some((c) => c.id === last)) await this.select(last);
+    this.persistence = navigator.storage?.persisted ? ((await navigator.storage.persisted()) ? 'persistent' : 'best-effort') : 'unsupported';
+    db.onOtherTabChange((change) => void this.refresh(change.conversationId));
+    this.ready = true;
+  }
+
+  async select(id: string) {
+    this.currentId = id;
+    localStorage.setItem(SELECTED_KEY, id);
+    this.messages = (await db.loadMessages(id)).sort(byTime);
+    await this.markInterrupted();
+  }
+
+  newChat() {
+    this.currentId = null;
+    this.messages = [];
+    localStorage.removeItem(SELECTED_KEY);
+  }
+
+  /** Adds a message to the open conversation, starting one (titled from it) if none is open. */
+  async add(message: Omit<UserMessage, 'conversationId'> | Omit<AssistantMessage, 'conversationId'>): Promise<Message> {
+    if (!this.currentId) {
+      const conversation: Conversation = { id: crypto.randomUUID(), title: titleFrom(message.text), createdAt: message.createdAt, updatedAt: message.createdAt };
+      this.conversations.unshift(conversation);
+      this.currentId = conversation.id;
+      localStorage.setItem(SELECTED_KEY, conversation.id);
+      await this.write(() => db.saveConversation(conversation));
+    }
+    this.messages.push({ ...message, conversationId: this.currentId } as Message);
+    const stored = this.messages.at(-1)!;
+    await this.save(stored);
+    return stored;
+  }
+
+  /** Writes a message (a reply as it grows) and bumps its conversation's last activity. */
+  async save(message: Message) {
+    message.updatedAt = Date.now();
+    await this.write(() => db.saveMessage(message));
+    const conversation = this.conversations.find((c) => c.id === message.conversationId);
+    if (conversation && conversation.updatedAt < message.createdAt) {
+      conversation.updatedAt = message.createdAt;
+      this.conversations.sort((a, b) => b.updatedAt - a.updatedAt);
+      await this.write(() => db.saveConversation(conversation));
+    }
+  }
+
+  /** Marks a reply as being written by this tab for as long as `done` is pending. */
+  holdReply(messageId: string, done: Promise<unknown>) {
+    this.writing.add(messageId);
+    void navigator.locks?.request(replyLock(messageId), () => done.catch(() => undefined));
+    void done.finally(() => this.writing.delete(messageId));
+  }
+
+  async rename(id: string, title: string) {
+    const conversation = this.conversations.find((c) => c.id === id);
+    const clean = title.trim().slice(0, 200);
+    if (!conversation || !clean) return;
+    conversation.title = clean;
+    await this.write(() => db.saveConversation(conversation));
+  }
+
+  /** Deletes a conversation at once and returns a function that puts it back. */
+  async remove(id: string): Promise<() => Promise<void>> {
+    const conversation = this.conversations.find((c) => c.id === id);
+    if (!conversation) return async () => {};
+    const snapshot = $state.snapshot(conversation);
+    const messages = await db.loadMessages(id);
+    this.conversations = this.conversations.filter((c) => c.id !== id);
+    if (this.currentId === id) this.newChat();
+    await this.write(() => db.deleteConversation(id));
+    return async () => {
+      await this.write(() => db.saveAll([snapshot], messages));
+      this.conversations = await db.listConversations();
+    };
+  }
+
+  /** Conversations whose title or any message contains every word of the query. */
+  async search(query: string): Promise<Conversation[]> {
+    const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+    if (words.length === 0) return this.conversations;
+    const text = new Map(this.conversations.map((c) => [c.id, c.title.toLowerCase()]));
+    for (const m of await db.loadAllMessages()) {
+      if (text.has(m.conversationId)) text.set(m.conversationId, `${text.get(m.conversationId)}\n${m.text.toLowerCase()}`);
+    }
+    return this.conversations.filter((c) => words.every((w) => text.get(c.id)!.includes(w)));
+  }
+
+  async exportJson(ids: string[] | 'all'): Promise<string> {
+    const chosen = ids === 'all' ? this.conversations : this.conversations.filter((c) => ids.includes(c.id));
+    const all = await db.loadAllMessages();
+    const data = toExport(chosen.map((conversation) => ({ conversation: $state.snapshot(conversation), messages: all.filter((m) => m.conversationId === conversation.id) })));
+    return JSON.stringify(data, null, 2);
+  }
+
+  async exportMarkdown(id: string): Promise<string> {
+    const conversation = this.conversations.find((c) => c.id === id)!;
+    return toMarkdown(conversation, await db.loadMessages(id));
+  }
+
+  /** Validates the whole file first; a bad file throws an ImportError and changes nothing. */
+  async import(text: string): Promise<ImportPlan> {
+    const imported = parseImport(text);
+    if (this.readOnly) throw new Error(this.readOnly);
+    const all = await db.loadAllMessages();
+    const existing = new Map(
+      this.conversations.map((c) => [c.id, { conversation: $state.snapshot(c), messageIds: new Set(all.filter((m) => m.conversationId === c.id).map((m) => m.id)) }]),
+    );
+    const plan = planImport(imported, existing);
+    await db.saveAll(plan.conversations, plan.messages);
+    this.conversations = await db.listConversations();
+    if (this.currentId) await this.select(this.currentId);
+    return plan;
+  }
+
+  /** Asks once, when the user starts chatting, that the browser never evicts the conversations. */
+  async askPersistence() {
+    if (!navigator.storage?.persist || localStorage.getItem(PERSIST_ASKED_KEY) || this.persistence === 'persistent') return;
+    localStorage.setItem(PERSIST_ASKED_KEY, '1');
+    this.persistence = (await navigator.storage.persist()) ? 'persistent' : 'best-effort';
+  }
+
+  private async refresh(conversationId: string | null) {
+    this.conversations = await db.listConversations();
+    if (!this.currentId || (conversationId !== null && conversationId !== this.currentId)) return;
+    if (!this.conversations.some((c) => c.id === this.currentId)) return this.newChat();
+    const stored = await db.loadMessages(this.currentId);
+    // Union by id: this tab's live replies win, and a message still on its way to the database stays.
+    const merged = new Map(stored.map((m) => [m.id, m]));
+    for (const m of this.messages) {
+      if (this.writing.has(m.id) || !merged.has(m.id)) merged.set(m.id, m);
+    }
+    this.messages = [...merged.values()].sort(byTime);
+  }
+
+  /** A reply left half-written by a tab that closed (no tab holds its lock) is marked interrupted. */
+  private async markInterrupted() {
+    const pending = this.messages.filter(isPending).filter((m) => !this.writing.has(m.id));
+    if (pending.length === 0) return;
+    const held = new Set((await navigator.locks?.query())?.held?.map((lock) => lock.name) ?? []);
+    for (const reply of pending) {
+      if (held.has(replyLock(reply.id))) continue;
+      reply.status = 'interrupted';
+      await this.write(() => db.saveMessage(reply));
+    }
+  }
+
+  private async write(operation: () => Promise<void>) {
+    if (!this.readOnly) await operation();
+  }
+}
+
+type UserMessage = Extract<Message, { role: 'user' }>;

@@ -1,0 +1,55 @@
+import type { Classification, PromptInfo, StopReason } from '../../../workers/protocol';
+
+/** Bumped whenever the stored shape changes; `schema.ts` holds the migrations. */
+export const SCHEMA_VERSION = 1;
+
+export interface Conversation {
+  id: string;
+  title: string;
+  createdAt: number;
+  /** Last activity: the newest message's time, or a rename. The sidebar sorts by it. */
+  updatedAt: number;
+}
+
+export type ReplyStatus = 'thinking' | 'streaming' | 'done' | 'stopped' | 'interrupted' | 'error';
+
+interface MessageBase {
+  id: string;
+  conversationId: string;
+  text: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface UserMessage extends MessageBase {
+  role: 'user';
+}
+
+export interface AssistantMessage extends MessageBase {
+  role: 'assistant';
+  status: ReplyStatus;
+  classification?: Classification;
+  prompt?: PromptInfo;
+  stopReason?: StopReason;
+  error?: string;
+  errorDetail?: string;
+  /** What produced the reply, e.g. "transformers.js · wasm · fp32". */
+  engine?: string;
+  model?: string;
+}
+
+export type Message = UserMessage | AssistantMessage;
+
+/** Messages in conversation order; ties (two tabs in the same millisecond) break by id. */
+export function byTime(a: Message, b: Message): number {
+  return a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** A title from the first message: its first line, cut at a word near 60 characters. */
+export function titleFrom(text: string): string {
+  const line = text.trim().split('\n')[0].replace(/\s+/g, ' ');
+  if (line.length <= 60) return line || 'New chat';
+  const cut = line.slice(0, 60);
+  const space = cut.lastIndexOf(' ');
+  return `${(space > 30 ? cut.slice(0, space) : cut).trimEnd()}…`;
+}
