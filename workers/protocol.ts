@@ -41,6 +41,19 @@ export interface PromptInfo {
   turnsUsed: number;
 }
 
+/** Which engine the user wants: chosen from the device's capabilities, or forced in settings. */
+export type EnginePreference = 'auto' | 'webgpu' | 'wasm';
+export const ENGINE_PREFERENCES: readonly EnginePreference[] = ['auto', 'webgpu', 'wasm'];
+
+/**
+ * Where WebLLM fetches phi-2: the weights of a variant from `${weightsBaseUrl}${variant folder}/resolve/main/`
+ * (Hugging Face's layout, which WebLLM expects) and its compiled model library from `${libBaseUrl}${library file}`.
+ */
+export interface GpuModelSource {
+  weightsBaseUrl: string;
+  libBaseUrl: string;
+}
+
 export interface EngineInfo {
   engine: 'transformers.js';
   device: 'wasm';
