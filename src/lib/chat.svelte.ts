@@ -1,4 +1,17 @@
-import type { Classification, EngineInfo, FileProgress, ModelSource, PromptInfo, Response, StopReason, Turn } from '../../workers/protocol';
+import type {
+  Classification,
+  EngineAttempt,
+  EngineInfo,
+  EnginePreference,
+  FileProgress,
+  GpuFailure,
+  GpuModelSource,
+  ModelSource,
+  PromptInfo,
+  Response,
+  StopReason,
+  Turn,
+} from '../../workers/protocol';
 import { InferenceClient, WORKER_CRASHED } from './inference-client';
 
 export interface UserMessage {
@@ -11,7 +24,8 @@ export interface AssistantMessage {
   id: number;
   role: 'assistant';
   text: string;
-  status: 'thinking' | 'streaming' | 'done' | 'stopped' | 'error';
+  /** `interrupted`: the GPU was lost mid-reply; the text so far is kept and can be regenerated. */
+  status: 'thinking' | 'streaming' | 'done' | 'stopped' | 'interrupted' | 'error';
   classification?: Classification;
   prompt?: PromptInfo;
   stopReason?: StopReason;
@@ -23,8 +37,8 @@ export type Message = UserMessage | AssistantMessage;
 
 export type ModelState =
   | { status: 'idle' }
-  | { status: 'loading'; files: FileProgress[] }
-  | { status: 'ready'; info: EngineInfo }
+  | { status: 'loading'; files: FileProgress[]; stage?: string; attempt?: EngineAttempt }
+  | { status: 'ready'; info: EngineInfo; reason: string; gpuFailure?: GpuFailure }
   | { status: 'error'; message: string; detail?: string };
 
 let nextMessageId = 1;
@@ -37,10 +51,14 @@ export class ChatState {
   private activeRequest = $state<number | null>(null);
   readonly busy = $derived(this.activeRequest !== null);
   private readonly client: InferenceClient;
+  /** The most recent load; an older one still running has been cancelled by it. */
+  private latestLoad: Promise<boolean> | null = null;
 
   constructor(
     public source: ModelSource,
     spawn: () => Worker,
+    public gpuSource: GpuModelSource,
+    public preference: EnginePreference,
   ) {
     this.client = new InferenceClient(spawn, () => {
       this.model = { status: 'idle' };
@@ -48,28 +66,56 @@ export class ChatState {
     });
   }
 
-  /** Loads the model (again); resolves true once it is ready. */
+  /** Loads the model (again), choosing the engine anew; resolves true once it is ready. */
   loadModel(source: ModelSource = this.source): Promise<boolean> {
     this.source = source;
     this.model = { status: 'loading', files: [] };
-    return new Promise((resolve) => {
-      this.client.send({ type: 'load', source }, (response) => {
-        if (response.type === 'progress') this.model = { status: 'loading', files: response.files };
-        else if (response.type === 'loaded') {
-          this.model = { status: 'ready', info: response.info };
-          resolve(true);
-        } else if (response.type === 'error') {
-          this.model = { status: 'error', message: response.message, detail: response.detail };
-          resolve(false);
+    const load = new Promise<boolean>((resolve) => {
+      this.client.send({ type: 'load', source, gpuSource: this.gpuSource, preference: this.preference }, (response) => {
+        // A newer load cancelled this one; only the newest speaks for the model.
+        if (load !== this.latestLoad) {
+          if (response.type === 'loaded' || response.type === 'error') resolve(false);
+          return;
+        }
+        switch (response.type) {
+          case 'attempt':
+            this.model = { status: 'loading', files: [], attempt: response.attempt };
+            break;
+          case 'progress':
+            if (this.model.status === 'loading') this.model = { ...this.model, files: response.files, stage: response.stage };
+            break;
+          case 'loaded':
+            this.model = { status: 'ready', info: response.info, reason: response.reason, gpuFailure: response.gpuFailure };
+            resolve(true);
+            break;
+          case 'error':
+            this.model = { status: 'error', message: response.message, detail: response.detail };
+            resolve(false);
+            break;
         }
       });
     });
+    this.latestLoad = load;
+    return load;
   }
 
-  /** Completed turns, which the next prompt includes as history. */
-  private history(): Turn[] {
+  /** Waits for a load in progress (and for any load that replaces it), or starts one. */
+  private async modelReady(): Promise<boolean> {
+    if (this.model.status === 'ready') return true;
+    if (this.model.status !== 'loading' || !this.latestLoad) return this.loadModel();
+    let load: Promise<boolean>;
+    let ready: boolean;
+    do {
+      load = this.latestLoad;
+      ready = await load;
+    } while (load !== this.latestLoad);
+    return ready;
+  }
+
+  /** Completed turns before message `end`, which a prompt includes as history. */
+  private history(end = this.messages.length): Turn[] {
     const turns: Turn[] = [];
-    for (let i = 0; i + 1 < this.messages.length; i++) {
+    for (let i = 0; i + 1 < end; i++) {
       const [user, reply] = [this.messages[i], this.messages[i + 1]];
       if (user.role === 'user' && reply.role === 'assistant' && reply.text && reply.status !== 'error') {
         turns.push({ user: user.text, assistant: reply.text });
@@ -86,9 +132,23 @@ export class ChatState {
     this.messages.push({ id: nextMessageId++, role: 'user', text: message });
     this.messages.push({ id: nextMessageId++, role: 'assistant', text: '', status: 'thinking' });
     // Reach the reply through the state proxy so that updates render.
-    const reply = this.messages.at(-1) as AssistantMessage;
+    await this.requestReply(this.messages.at(-1) as AssistantMessage, history, message);
+  }
+
+  /** Writes a reply again, in its place, from the same message and the turns before it. */
+  async regenerate(replyId: number) {
+    const index = this.messages.findIndex((m) => m.id === replyId);
+    const user = this.messages[index - 1];
+    const reply = this.messages[index];
+    if (this.busy || user?.role !== 'user' || reply?.role !== 'assistant') return;
+    this.notice = null;
+    Object.assign(reply, { text: '', status: 'thinking', classification: undefined, prompt: undefined, stopReason: undefined, error: undefined, errorDetail: undefined });
+    await this.requestReply(reply, this.history(index - 1), user.text);
+  }
+
+  private async requestReply(reply: AssistantMessage, history: Turn[], message: string) {
     this.activeRequest = -1;
-    if (this.model.status !== 'ready' && !(await this.loadModel())) {
+    if (!(await this.modelReady())) {
       reply.status = 'error';
       reply.error = 'The model is not loaded, so there is no reply.';
       this.activeRequest = null;
@@ -115,10 +175,12 @@ export class ChatState {
         this.activeRequest = null;
         break;
       case 'error':
-        reply.status = 'error';
+        reply.status = response.deviceLost ? 'interrupted' : 'error';
         reply.error = response.message;
         reply.errorDetail = response.detail;
         this.activeRequest = null;
+        // The engine died with the GPU device: load again at once, so Regenerate finds it ready.
+        if (response.deviceLost) void this.loadModel();
         break;
     }
   }
