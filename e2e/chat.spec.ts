@@ -18,7 +18,7 @@ test('the model loads with visible progress, then says which engine and device i
   await expect(page.getByText(/Downloading .+ of .+ \(\d+%\)/)).toBeVisible();
   await expect(page.getByRole('list', { name: 'Model files' })).toContainText('onnx/model.onnx');
   await expect.poll(async () => Number(await bar.getAttribute('value')), { timeout: 30_000 }).toBeGreaterThan(0);
-  await expect(page.getByLabel('Engine')).toContainText(/transformers\.js · CPU \(WASM, \d+ threads?\) · fp32/, { timeout: 60_000 });
+  await expect(page.getByLabel('Engine')).toContainText(/CPU \(WASM, \d+ threads?\) · phi-tiny fp32 · transformers\.js/, { timeout: 60_000 });
   await expect(bar).toBeHidden();
 });
 

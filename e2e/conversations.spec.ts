@@ -67,6 +67,8 @@ test('the sidebar starts, finds, renames and deletes conversations, with undo', 
   await expect(conversationButton(page, 'Cat jokes')).toBeVisible();
 
   await sidebar(page).getByRole('button', { name: 'Delete Do you sell gaming chairs?' }).click();
+  // The toast appears once the deletion is stored.
+  await expect(sidebar(page).getByRole('status')).toContainText('Deleted “Do you sell gaming chairs?”');
   await page.reload();
   await expect(titles).toHaveCount(1);
   await expect(titles.first()).toContainText('Cat jokes');

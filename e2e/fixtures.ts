@@ -1,8 +1,14 @@
-import { test as base, expect, type Page } from '@playwright/test';
+import { test as base, expect, type BrowserContext, type Page } from '@playwright/test';
 
 /** The generated model, served by the test server under /models/ (see playwright.config.ts). */
 export const TINY_MODEL = '/models/phi-tiny/';
-export const modelLink = (folder = TINY_MODEL) => `./?model=${encodeURIComponent(folder)}&dtype=fp32`;
+/**
+ * A WebLLM mirror on the test server that serves nothing: no MLC weights can be had here, and the
+ * GPU engine must never reach for the hosted ones.
+ */
+export const EMPTY_WEBLLM_MIRROR = '/webllm/';
+export const modelLink = (folder = TINY_MODEL) =>
+  `./?model=${encodeURIComponent(folder)}&dtype=fp32&webllm=${encodeURIComponent(EMPTY_WEBLLM_MIRROR)}`;
 
 /**
  * Every test runs with the network cut off at the browser: a request to anything but the local
@@ -43,4 +49,19 @@ export const reply = (page: Page, n: number) => page.getByRole('article', { name
 
 export async function waitForReplyEnd(page: Page, n: number) {
   await expect(reply(page, n)).toHaveAttribute('aria-busy', 'false', { timeout: 60_000 });
+}
+
+/** Every request for WebLLM, from the page or its worker: its code chunk or a file from the mirror. */
+export function recordWebLLMRequests(context: BrowserContext): string[] {
+  const urls: string[] = [];
+  context.on('request', (request) => {
+    if (/webllm/i.test(new URL(request.url()).pathname)) urls.push(request.url());
+  });
+  return urls;
+}
+
+export async function expectChatToWork(page: Page) {
+  await sendMessage(page, 'Do you sell laptops?');
+  await waitForReplyEnd(page, 0);
+  await expect(reply(page, 0).getByTestId('reply-text')).not.toBeEmpty();
 }

@@ -17,7 +17,7 @@ export const INSTRUCTIONS: Record<RouteIntent, string> = {
   general: generalInstructions,
 };
 
-export async function classifyMessage(engine: Engine, message: string): Promise<Classification> {
+export async function classifyMessage(engine: Engine<unknown>, message: string): Promise<Classification> {
   const prompt = fillTemplate(classifyTemplate.trimEnd(), { message: message.trim() });
   const scores = await engine.scoreContinuations(
     prompt,
@@ -44,7 +44,7 @@ export interface ReplyEvents {
 
 /** Classifies the message, then streams a reply with that intent's instructions. */
 export async function reply(
-  engine: Engine,
+  engine: Engine<unknown>,
   request: ReplyRequest,
   events: ReplyEvents,
   signal: AbortSignal,

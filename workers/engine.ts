@@ -22,12 +22,20 @@ export type GenerationEnd = 'end' | 'length' | 'stopped';
 
 /**
  * What the chat logic needs from a model runtime. Everything above this (classification, prompts,
- * stop sequences, context budget) is engine-agnostic.
+ * stop sequences, context budget) is engine-agnostic. `Source` says where the engine's model comes
+ * from: a transformers.js folder, or a WebLLM variant and mirror.
  */
-export interface Engine {
-  load(source: ModelSource, onProgress: (files: FileProgress[]) => void): Promise<EngineInfo>;
+export interface Engine<Source = ModelSource> {
+  /**
+   * `stage` names a loading step that is not a download. An engine that can stop loading does so
+   * when `signal` aborts; the caller unloads it either way.
+   */
+  load(source: Source, onProgress: (files: FileProgress[], stage?: string) => void, signal?: AbortSignal): Promise<EngineInfo>;
   countTokens(text: string): number;
-  /** Total log-probability of each continuation after `prompt`, scoring every token of multi-token ones. */
+  /**
+   * Log-probability of each continuation after `prompt`, all of its tokens together; an engine may
+   * shift all of them by one shared constant, as only their differences classify.
+   */
   scoreContinuations(prompt: string, continuations: readonly string[]): Promise<number[]>;
   /**
    * Streams decoded text (never a partial character). `onText` returns false to end generation;

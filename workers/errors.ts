@@ -11,10 +11,37 @@ export class ModelFileError extends Error {
   }
 }
 
+/** An error whose message is already the sentence to show; `cause` keeps the technical text. */
+export class ExplainedError extends Error {
+  constructor(message: string, cause?: unknown) {
+    super(message, { cause });
+    this.name = 'ExplainedError';
+  }
+}
+
+/** The GPU device went away (driver reset, out of memory): the engine on it cannot go on. */
+export class GpuDeviceLostError extends ExplainedError {
+  constructor(cause?: unknown) {
+    super('The GPU stopped responding (its device was lost).', cause);
+    this.name = 'GpuDeviceLostError';
+  }
+}
+
+/** A newer load request replaced this one before it finished. */
+export class LoadCancelledError extends Error {
+  constructor() {
+    super('Cancelled: another model was asked for.');
+    this.name = 'LoadCancelledError';
+  }
+}
+
+const technicalText = (error: unknown) => (error instanceof Error ? (error.stack ?? error.message) : String(error));
+
 /** Turns an exception into one sentence a user can act on, keeping the technical text as detail. */
 export function describeError(error: unknown): { message: string; detail?: string } {
-  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  if (error instanceof PromptTooLongError) return { message: error.message };
+  const detail = technicalText(error);
+  if (error instanceof PromptTooLongError || error instanceof LoadCancelledError) return { message: error.message };
+  if (error instanceof ExplainedError) return { message: error.message, ...(error.cause === undefined ? {} : { detail: technicalText(error.cause) }) };
   if (error instanceof ModelFileError) return { message: describeFileFailure(error), detail };
   const text = error instanceof Error ? error.message : String(error);
   if (/memory|allocation|out of bounds/i.test(text)) {

@@ -1,51 +1,116 @@
 import { reply } from './chat';
 import { DEFAULT_GENERATION, type Engine } from './engine';
-import { describeError } from './errors';
-import type { EngineInfo, ModelSource, Request, Response } from './protocol';
+import { chooseEngine, type GpuProbe } from './engine-select';
+import { describeError, ExplainedError, GpuDeviceLostError, LoadCancelledError } from './errors';
+import type { EngineInfo, GpuFailure, LoadRequest, ModelSource, Request, Response } from './protocol';
+import { variantLabel, type WebLLMModel } from './webllm-models';
+
+/** How the handler gets its engines; WebLLM comes as a promise because its library loads on demand. */
+export interface EngineFactory {
+  transformers(): Engine<ModelSource>;
+  webllm(): Promise<Engine<WebLLMModel>>;
+}
+
+interface LoadedEngine {
+  engine: Engine<unknown>;
+  info: EngineInfo;
+  reason: string;
+  gpuFailure?: GpuFailure;
+  /** The load request it answers, to recognise a repeat of it. */
+  key: string;
+}
 
 /**
  * The worker's side of the protocol. Requests run one at a time in arrival order (one model, one
- * forward pass at a time), except `stop`, which acts at once. Every load and chat request gets
- * exactly one final `done`/`loaded` or `error`.
+ * forward pass at a time), except `stop`, which acts at once, and `load`, which also cancels the
+ * loads before it. Every load and chat request gets exactly one final `loaded`/`done` or `error`,
+ * and at most one engine is ever loaded: the old one is unloaded before the next one loads.
  */
-export function createHandler(createEngine: () => Engine, post: (response: Response) => void) {
-  let engine: Engine | null = null;
-  let info: EngineInfo | null = null;
-  let loadedSource: string | null = null;
+export function createHandler(
+  { engines, probeGpu }: { engines: EngineFactory; probeGpu: () => Promise<GpuProbe> },
+  post: (response: Response) => void,
+) {
+  let current: LoadedEngine | null = null;
+  let gpuLosses = 0;
   let queue: Promise<void> = Promise.resolve();
   const running = new Map<number, AbortController>();
+  const loads = new Set<AbortController>();
 
-  async function load(id: number, source: ModelSource) {
-    const key = JSON.stringify(source);
-    if (engine && info && loadedSource === key) {
-      post({ id, type: 'loaded', info });
+  async function unloadCurrent() {
+    const engine = current?.engine;
+    current = null;
+    await engine?.unload();
+  }
+
+  async function load(request: LoadRequest, signal: AbortSignal) {
+    const { id } = request;
+    const key = JSON.stringify([request.source, request.gpuSource, request.preference]);
+    if (current?.key === key) {
+      post({ id, type: 'loaded', info: current.info, reason: current.reason, gpuFailure: current.gpuFailure });
       return;
     }
     // Never keep two models in memory: free the old one before fetching the new one.
-    await engine?.unload();
-    engine = null;
-    info = null;
-    loadedSource = null;
-    const next = createEngine();
-    info = await next.load(source, (files) => post({ id, type: 'progress', files }));
-    engine = next;
-    loadedSource = key;
-    post({ id, type: 'loaded', info });
+    await unloadCurrent();
+
+    const start = async <Source>(engine: Engine<Source>, source: Source, reason: string, gpuFailure?: GpuFailure) => {
+      if (signal.aborted) throw new LoadCancelledError();
+      try {
+        const info = await engine.load(source, (files, stage) => post({ id, type: 'progress', files, stage }), signal);
+        if (signal.aborted) throw new LoadCancelledError();
+        current = { engine, info, reason, gpuFailure, key };
+        post({ id, type: 'loaded', info, reason, gpuFailure });
+      } catch (error) {
+        await engine.unload();
+        throw signal.aborted ? new LoadCancelledError() : error;
+      }
+    };
+
+    const choice = await chooseEngine(request.preference, probeGpu, gpuLosses);
+    if (choice.engine === 'none') {
+      throw new ExplainedError(`phi-2 cannot run on the GPU here: ${choice.reason}. Choose Auto or CPU (WASM) to run it on the CPU.`);
+    }
+    let gpuFailure: GpuFailure | undefined;
+    if (choice.engine === 'webllm') {
+      const label = variantLabel(choice.variant);
+      post({ id, type: 'attempt', attempt: { engine: 'webllm', variant: label, reason: choice.reason } });
+      try {
+        await start(await engines.webllm(), { variant: choice.variant, source: request.gpuSource }, choice.reason);
+        return;
+      } catch (error) {
+        if (signal.aborted) throw new LoadCancelledError();
+        const { message, detail } = describeError(error);
+        if (request.preference === 'webgpu') {
+          throw new ExplainedError(`${label} did not load on the GPU: ${message} Choose Auto or CPU (WASM) to run it on the CPU.`, error);
+        }
+        gpuFailure = { tried: `${label} (${choice.reason})`, message, ...(detail === undefined ? {} : { detail }) };
+      }
+    }
+    const reason = gpuFailure ? 'the GPU model did not load' : choice.reason;
+    post({ id, type: 'attempt', attempt: { engine: 'transformers.js', reason, ...(gpuFailure ? { gpuFailure } : {}) } });
+    await start(engines.transformers(), request.source, reason, gpuFailure);
   }
 
   async function chat(id: number, request: Extract<Request, { type: 'chat' }>, signal: AbortSignal) {
-    if (!engine || !info) throw new Error('No model is loaded yet.');
-    const stopReason = await reply(
-        engine,
-        { history: request.history, message: request.message, contextSize: info.contextSize, params: DEFAULT_GENERATION },
+    if (!current) throw new Error('No model is loaded yet.');
+    try {
+      const stopReason = await reply(
+        current.engine,
+        { history: request.history, message: request.message, contextSize: current.info.contextSize, params: DEFAULT_GENERATION },
         {
           onIntent: (classification) => post({ id, type: 'intent', classification }),
-        onPrompt: (prompt) => post({ id, type: 'prompt', prompt }),
+          onPrompt: (prompt) => post({ id, type: 'prompt', prompt }),
           onText: (text) => post({ id, type: 'token', text }),
         },
         signal,
       );
-    post({ id, type: 'done', stopReason });
+      post({ id, type: 'done', stopReason });
+    } catch (error) {
+      if (!(error instanceof GpuDeviceLostError)) throw error;
+      // The engine died with its device; the next load chooses again, knowing this happened.
+      gpuLosses++;
+      await unloadCurrent();
+      post({ id, type: 'error', ...describeError(error), deviceLost: true });
+    }
   }
 
   return function handle(request: Request) {
@@ -55,19 +120,24 @@ export function createHandler(createEngine: () => Engine, post: (response: Respo
     }
     const controller = new AbortController();
     running.set(request.id, controller);
+    if (request.type === 'load') {
+      // A newer load makes the older ones moot: cancel them rather than let them finish first.
+      for (const older of loads) older.abort();
+      loads.add(controller);
+    }
     queue = queue.then(async () => {
-      // Stopped while still waiting in the queue: it ends without running.
-      if (controller.signal.aborted) {
-        post(request.type === 'chat' ? { id: request.id, type: 'done', stopReason: 'aborted' } : { id: request.id, type: 'error', message: 'Cancelled.' });
-        return;
-      }
       try {
-        if (request.type === 'load') await load(request.id, request.source);
+        // Stopped while still waiting in the queue: it ends without running.
+        if (controller.signal.aborted) {
+          if (request.type === 'chat') post({ id: request.id, type: 'done', stopReason: 'aborted' });
+          else throw new LoadCancelledError();
+        } else if (request.type === 'load') await load(request, controller.signal);
         else await chat(request.id, request, controller.signal);
       } catch (error) {
         post({ id: request.id, type: 'error', ...describeError(error) });
       } finally {
         running.delete(request.id);
+        loads.delete(controller);
       }
     });
   };

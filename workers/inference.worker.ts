@@ -1,4 +1,5 @@
 /// <reference lib="webworker" />
+import { probeGpu } from './gpu-probe';
 import { createHandler } from './handler';
 import type { Request, Response } from './protocol';
 import { TransformersEngine } from './transformers-engine';
@@ -6,7 +7,14 @@ import { TransformersEngine } from './transformers-engine';
 declare const self: DedicatedWorkerGlobalScope;
 
 const handle = createHandler(
-  () => new TransformersEngine(),
+  {
+    engines: {
+      transformers: () => new TransformersEngine(),
+      // WebLLM is megabytes of JavaScript: fetched only when the GPU path is taken.
+      webllm: async () => new (await import('./webllm-engine')).WebLLMEngine(),
+    },
+    probeGpu,
+  },
   (response: Response) => self.postMessage(response),
 );
 self.addEventListener('message', (event: MessageEvent<Request>) => handle(event.data));

@@ -41,7 +41,20 @@ export interface PromptInfo {
   turnsUsed: number;
 }
 
-export interface EngineInfo {
+/** Which engine the user wants: chosen from the device's capabilities, or forced in settings. */
+export type EnginePreference = 'auto' | 'webgpu' | 'wasm';
+export const ENGINE_PREFERENCES: readonly EnginePreference[] = ['auto', 'webgpu', 'wasm'];
+
+/**
+ * Where WebLLM fetches phi-2: the weights of a variant from `${weightsBaseUrl}${variant folder}/resolve/main/`
+ * (Hugging Face's layout, which WebLLM expects) and its compiled model library from `${libBaseUrl}${library file}`.
+ */
+export interface GpuModelSource {
+  weightsBaseUrl: string;
+  libBaseUrl: string;
+}
+
+export interface WasmEngineInfo {
   engine: 'transformers.js';
   device: 'wasm';
   model: string;
@@ -50,6 +63,32 @@ export interface EngineInfo {
   contextSize: number;
 }
 
+export interface WebGpuEngineInfo {
+  engine: 'webllm';
+  device: 'webgpu';
+  /** The WebLLM model id, e.g. `phi-2-q4f32_1-MLC-1k`. */
+  model: string;
+  quantization: 'q4f16' | 'q4f32';
+  contextSize: number;
+  /** The graphics adapter, as the browser names it. */
+  adapter: string;
+}
+
+export type EngineInfo = WasmEngineInfo | WebGpuEngineInfo;
+
+/** A GPU attempt that failed before the engine that did load: shown so the user knows why. */
+export interface GpuFailure {
+  /** What was tried, e.g. "phi-2 q4f32 (no shader-f16 on this adapter)". */
+  tried: string;
+  message: string;
+  detail?: string;
+}
+
+/** The engine the worker starts loading, and why that one (a fragment for the status line). */
+export type EngineAttempt =
+  | { engine: 'webllm'; variant: string; reason: string }
+  | { engine: 'transformers.js'; reason: string; gpuFailure?: GpuFailure };
+
 export interface FileProgress {
   file: string;
   loaded: number;
@@ -57,19 +96,32 @@ export interface FileProgress {
   done: boolean;
 }
 
+export interface LoadRequest {
+  id: number;
+  type: 'load';
+  /** The model for transformers.js (CPU). */
+  source: ModelSource;
+  /** The model for WebLLM (GPU). */
+  gpuSource: GpuModelSource;
+  preference: EnginePreference;
+}
+
 export type Request =
-  | { id: number; type: 'load'; source: ModelSource }
+  | LoadRequest
   | { id: number; type: 'chat'; history: Turn[]; message: string }
   | { id: number; type: 'stop'; target: number };
 
 export type Response =
-  | { id: number; type: 'progress'; files: FileProgress[] }
-  | { id: number; type: 'loaded'; info: EngineInfo }
+  | { id: number; type: 'attempt'; attempt: EngineAttempt }
+  /** `stage` names a step that is not a download, e.g. compiling GPU shaders. */
+  | { id: number; type: 'progress'; files: FileProgress[]; stage?: string }
+  | { id: number; type: 'loaded'; info: EngineInfo; reason: string; gpuFailure?: GpuFailure }
   | { id: number; type: 'intent'; classification: Classification }
   | { id: number; type: 'prompt'; prompt: PromptInfo }
   | { id: number; type: 'token'; text: string }
   | { id: number; type: 'done'; stopReason: StopReason }
-  | { id: number; type: 'error'; message: string; detail?: string };
+  /** `deviceLost`: the GPU went away; the engine is gone and the next load picks again. */
+  | { id: number; type: 'error'; message: string; detail?: string; deviceLost?: boolean };
 
 /** Why a reply ended: a stop sequence or end-of-text, the token limit, or the user's Stop. */
 export type StopReason = 'end' | 'length' | 'aborted';

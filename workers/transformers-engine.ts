@@ -13,7 +13,7 @@ import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url
 import type { Engine, GenerationEnd, GenerationParams } from './engine';
 import { ModelFileError } from './errors';
 import { logSoftmaxAt } from './labels';
-import type { EngineInfo, FileProgress, ModelSource } from './protocol';
+import type { EngineInfo, FileProgress, ModelSource, WasmEngineInfo } from './protocol';
 import { IncrementalDecoder } from './text-decoder';
 
 const HUB = 'https://huggingface.co/';
@@ -154,7 +154,7 @@ export class TransformersEngine implements Engine {
     return {
       engine: 'transformers.js',
       // The protocol names only the browser's device; 'cpu' appears only in Node tests.
-      device: this.device as EngineInfo['device'],
+      device: this.device as WasmEngineInfo['device'],
       model: source.id,
       dtype: source.dtype,
       threads: env.backends.onnx.wasm?.numThreads ?? 1,

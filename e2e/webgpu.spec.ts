@@ -1,0 +1,67 @@
+import { CHROMIUM_ARGS, CHROMIUM_PATH, SWIFTSHADER_ARGS } from './browser';
+import { expect, expectChatToWork, modelLink, recordWebLLMRequests, test } from './fixtures';
+
+// SwiftShader: a software WebGPU adapter, without shader-f16.
+test.use({ launchOptions: { executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, ...SWIFTSHADER_ARGS] } });
+
+test('picks phi-2 q4f32, tries WebLLM on the mirror, reports why it failed, falls back to the CPU and chats', async ({ page, context }) => {
+  const requests = recordWebLLMRequests(context);
+  await page.goto(modelLink());
+  await page.getByRole('button', { name: 'Load model' }).click();
+
+  await expect(page.getByLabel('Engine')).toContainText(/CPU \(WASM, \d+ threads?\) · phi-tiny fp32 · transformers\.js · the GPU model did not load/, {
+    timeout: 60_000,
+  });
+  const why = page.getByRole('status', { name: 'Why not the GPU' });
+  await expect(why).toContainText('Tried phi-2 q4f32 (no shader-f16 on this adapter) first:');
+  await expect(why).toContainText(/Could not download http:\/\/127\.0\.0\.1:\d+\/webllm\/phi-2-q4f32_1-MLC\/resolve\/main\/mlc-chat-config\.json\./);
+  await why.getByText('Technical details').click();
+  await expect(why.locator('pre')).toContainText('Failed to store');
+
+  expect(requests.some((url) => url.includes('/assets/webllm-engine-')), 'the WebLLM chunk was loaded').toBe(true);
+  expect(requests.some((url) => url.endsWith('/webllm/phi-2-q4f32_1-MLC/resolve/main/mlc-chat-config.json')), 'the mirror was asked').toBe(true);
+  await expectChatToWork(page);
+});
+
+test('forcing CPU (WASM) skips WebLLM entirely, says so, and is remembered', async ({ page, context }) => {
+  const requests = recordWebLLMRequests(context);
+  await page.goto(modelLink());
+  await page.getByRole('radio', { name: 'CPU (WASM)' }).check();
+  await page.getByRole('button', { name: 'Load model' }).click();
+  await expect(page.getByLabel('Engine')).toContainText(/CPU \(WASM, \d+ threads?\) · phi-tiny fp32 · transformers\.js · CPU forced in settings/, {
+    timeout: 60_000,
+  });
+  await expect(page.getByRole('status', { name: 'Why not the GPU' })).toHaveCount(0);
+  await expectChatToWork(page);
+  expect(requests, 'no WebLLM code or files were requested').toEqual([]);
+
+  await page.reload();
+  await expect(page.getByRole('radio', { name: 'CPU (WASM)' })).toBeChecked();
+});
+
+test('forcing the GPU when WebLLM cannot load is an error that says what to do, with nothing loaded behind it', async ({ page }) => {
+  await page.goto(modelLink());
+  await page.getByRole('radio', { name: 'GPU (WebLLM)' }).check();
+  await page.getByRole('button', { name: 'Load model' }).click();
+  const alert = page.getByRole('alert');
+  await expect(alert).toContainText('phi-2 q4f32 did not load on the GPU: Could not download');
+  await expect(alert).toContainText('Choose Auto or CPU (WASM) to run it on the CPU.');
+  await expect(page.getByLabel('Engine')).toHaveCount(0);
+
+  // Choosing Auto from there recovers.
+  await page.getByRole('radio', { name: 'Auto' }).check();
+  await expect(page.getByLabel('Engine')).toContainText('the GPU model did not load', { timeout: 60_000 });
+});
+
+test('quick engine switches end on the last choice, with one model loaded', async ({ page }) => {
+  await page.goto(modelLink());
+  await page.getByRole('button', { name: 'Load model' }).click();
+  await expect(page.getByLabel('Engine')).toContainText('transformers.js', { timeout: 60_000 });
+
+  await page.getByRole('radio', { name: 'GPU (WebLLM)' }).check();
+  await page.getByRole('radio', { name: 'CPU (WASM)' }).check();
+  await expect(page.getByLabel('Engine')).toContainText('CPU forced in settings', { timeout: 60_000 });
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  expect(page.workers()).toHaveLength(1);
+  await expectChatToWork(page);
+});

@@ -1,0 +1,29 @@
+/**
+ * WebLLM's errors are written for developers (and some end in a link to a web page); the user gets
+ * one sentence instead, and the original stays available as technical detail. The patterns follow
+ * the messages of @mlc-ai/web-llm 0.2.86 and its runtime.
+ */
+export function explainWebLLMError(error: unknown): string {
+  const name = error instanceof Error ? error.name : '';
+  const text = error instanceof Error ? error.message : String(error);
+
+  if (name === 'DeviceLostError' || /device (was |is )?lost/i.test(text)) {
+    return 'The GPU ran out of memory or was reset while loading the model.';
+  }
+  if (name === 'ShaderF16SupportError') return 'This graphics adapter lacks shader-f16, which this model variant needs.';
+  const feature = /requires feature (\S+?),/.exec(text);
+  if (name === 'FeatureSupportError' && feature) return `This graphics adapter lacks ${feature[1]}, which this model needs.`;
+  if (name === 'WebGPUNotAvailableError' || name === 'WebGPUNotFoundError') return 'This browser does not offer WebGPU.';
+  if (/Unable to find a compatible GPU/.test(text)) return 'WebGPU found no graphics adapter.';
+  const limit = /requested (\w+) exceeds limit/.exec(text);
+  if (limit) return `This graphics adapter's ${limit[1]} is too small for WebLLM.`;
+  const download = /Failed to store (\S+) with error: (.*)/.exec(text);
+  if (download) {
+    return /failed to fetch|networkerror|load failed/i.test(download[2])
+      ? `Could not download ${download[1]}: the network request failed.`
+      : `Could not download ${download[1]}.`;
+  }
+  if (/failed to fetch|networkerror/i.test(text)) return 'A model file could not be downloaded: the network request failed.';
+  if (/out of memory|OutOfMemory|could not allocate|allocation failed/i.test(text)) return 'The GPU ran out of memory.';
+  return `WebLLM failed: ${text.split('\n')[0]}`;
+}
