@@ -15,6 +15,7 @@ import { ModelFileError } from './errors';
 import { logSoftmaxAt } from './labels';
 import type { EngineInfo, FileProgress, ModelSource } from './protocol';
 import { IncrementalDecoder } from './text-decoder';
+import { WeightsCache } from './weights-cache';
 
 const HUB = 'https://huggingface.co/';
 const HUB_PATH = '{model}/resolve/{revision}/';
@@ -42,7 +43,13 @@ function threadCount(): number {
   return Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 2) - 1));
 }
 
-function configureRuntime(source: ModelSource) {
+/** The URL every file of the model is downloaded from, which is also the prefix of its cache keys. */
+function modelFolderUrl(source: ModelSource): string {
+  if (isFolderUrl(source.id)) return new URL(source.id.endsWith('/') ? source.id : `${source.id}/`).href;
+  return `${HUB}${HUB_PATH.replace('{model}', source.id).replace('{revision}', 'main')}`;
+}
+
+function configureRuntime(source: ModelSource, cache: WeightsCache) {
   const onnx = env.backends.onnx;
   if (onnx.wasm) {
     // Served by the app itself: a CDN would break offline use and leak a request.
@@ -52,9 +59,11 @@ function configureRuntime(source: ModelSource) {
   env.allowLocalModels = false;
   env.allowRemoteModels = true;
   env.useBrowserCache = false;
+  env.useCustomCache = true;
+  env.customCache = cache;
   if (isFolderUrl(source.id)) {
     // transformers.js joins host, template and file name; a folder URL splits into the first two.
-    const folder = new URL(source.id.endsWith('/') ? source.id : `${source.id}/`);
+    const folder = new URL(modelFolderUrl(source));
     env.remoteHost = folder.origin;
     env.remotePathTemplate = folder.pathname.slice(1);
   } else {
@@ -82,7 +91,8 @@ export class TransformersEngine implements Engine {
   private model: PreTrainedModel | null = null;
 
   async load(source: ModelSource, onProgress: (files: FileProgress[]) => void): Promise<EngineInfo> {
-    configureRuntime(source);
+    const cache = new WeightsCache({ model: source.id, folder: modelFolderUrl(source) });
+    configureRuntime(source, cache);
     // transformers.js treats some missing files as optional and then fails elsewhere; recording
     // every failed download lets the error name the file that was really missing.
     const failedDownloads: string[] = [];
@@ -143,6 +153,7 @@ export class TransformersEngine implements Engine {
       dtype: source.dtype,
       threads: env.backends.onnx.wasm?.numThreads ?? 1,
       contextSize: config.max_position_embeddings ?? config.n_positions ?? 2048,
+      notCached: cache.shortfall,
     };
   }
 
