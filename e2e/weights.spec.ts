@@ -1,5 +1,5 @@
 import type { BrowserContext, Page } from '@playwright/test';
-import { expect, loadTinyModel, modelLink, reply, sendMessage, test, waitForReplyEnd } from './fixtures';
+import { expect, loadTinyModel, modelLink, reply, sendMessage, serviceWorkerReady, test, waitForReplyEnd } from './fixtures';
 
 /** Paths under /models/ that the page, its workers or the service worker asked the network for. */
 function recordModelRequests(context: BrowserContext): string[] {
@@ -62,6 +62,8 @@ test('a damaged stored file is downloaded again, and the model still loads', asy
 
 test('deleting a stored model frees its storage, and the next load downloads it again', async ({ page, context }) => {
   await loadTinyModel(page);
+  // The service worker's precache counts towards usage too: measure once it is complete.
+  await serviceWorkerReady(page);
   await page.getByRole('button', { name: 'Storage' }).click();
   const panel = page.getByRole('dialog', { name: 'Storage' });
   const stored = panel.getByRole('list', { name: 'Stored models' }).getByRole('listitem');
@@ -85,6 +87,7 @@ test('deleting a stored model frees its storage, and the next load downloads it 
 
 test('a model that does not fit in storage still loads, says so, and downloads again next time', async ({ page, context }) => {
   await page.goto(modelLink());
+  await serviceWorkerReady(page);
   // Leave room for the small JSON files but not for the 0.9 MB of weights. (Chromium enforces
   // this quota but does not report it in estimate(), so the write itself fails.)
   const cdp = await context.newCDPSession(page);
