@@ -2,6 +2,9 @@ import { defineConfig } from '@playwright/test';
 
 // E2E_PORT lets several checkouts run their suites side by side.
 const PORT = Number(process.env.E2E_PORT ?? 4173);
+// A GitHub Pages stand-in: the app under a sub-path, with no isolation headers from the server.
+const PAGES_PORT = PORT + 100;
+const PAGES_BASE = '/phi-chat/';
 
 export default defineConfig({
   testDir: 'e2e',
@@ -13,16 +16,26 @@ export default defineConfig({
   reporter: [['list']],
   globalSetup: './e2e/global-setup.ts',
   use: {
-    baseURL: `http://127.0.0.1:${PORT}/`,
     trace: 'retain-on-failure',
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
     },
   },
-  webServer: {
-    command: `npx tsx scripts/serve.ts --port ${PORT} --models e2e/.model`,
-    url: `http://127.0.0.1:${PORT}/`,
-    reuseExistingServer: !process.env.CI,
-  },
+  projects: [
+    { name: 'isolated-server', testIgnore: /pages\.spec\.ts/, use: { baseURL: `http://127.0.0.1:${PORT}/` } },
+    { name: 'pages-sub-path', testMatch: /pages\.spec\.ts/, use: { baseURL: `http://127.0.0.1:${PAGES_PORT}${PAGES_BASE}` } },
+  ],
+  webServer: [
+    {
+      command: `npx tsx scripts/serve.ts --port ${PORT} --models e2e/.model`,
+      url: `http://127.0.0.1:${PORT}/`,
+      reuseExistingServer: !process.env.CI,
+    },
+    {
+      command: `npx tsx scripts/serve.ts --port ${PAGES_PORT} --models e2e/.model --base ${PAGES_BASE} --no-isolation`,
+      url: `http://127.0.0.1:${PAGES_PORT}${PAGES_BASE}`,
+      reuseExistingServer: !process.env.CI,
+    },
+  ],
 });
