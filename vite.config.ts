@@ -1,20 +1,51 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { VitePWA } from 'vite-plugin-pwa';
 import { defineConfig } from 'vitest/config';
-
-// Cross-origin isolation lets onnxruntime-web use threads (SharedArrayBuffer).
-const isolation = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-};
+import { ISOLATION_HEADERS } from './src/lib/isolation';
 
 export default defineConfig({
   // Relative asset URLs: the build works from any sub-path (e.g. a GitHub Pages project site).
   base: './',
-  plugins: [svelte()],
+  plugins: [
+    svelte(),
+    VitePWA({
+      // Our own service worker: it must add the isolation headers to what it serves.
+      strategies: 'injectManifest',
+      srcDir: 'src',
+      filename: 'sw.ts',
+      registerType: 'prompt',
+      injectRegister: false,
+      // The manifest and its icons are precached on their own; this one is only in index.html.
+      includeAssets: ['icons/apple-touch-icon.png'],
+      injectManifest: {
+        rollupFormat: 'iife',
+        // The app shell, the inference worker and onnxruntime's WASM (about 27 MB): all it needs offline.
+        globPatterns: ['**/*.{html,js,mjs,css,wasm,svg}'],
+        maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
+      },
+      manifest: {
+        name: 'Phi Chat',
+        short_name: 'Phi Chat',
+        description: 'A private chatbot: microsoft/phi-2 running entirely in your browser.',
+        // Relative to the manifest, so an install works from whatever sub-path the app is served at
+        // (and, with no `id`, the start URL tells apart two copies on one origin).
+        start_url: './',
+        scope: './',
+        display: 'standalone',
+        theme_color: '#1f2937',
+        background_color: '#f7f7fb',
+        icons: [
+          { src: 'icons/icon-192.png', sizes: '192x192', type: 'image/png' },
+          { src: 'icons/icon-512.png', sizes: '512x512', type: 'image/png' },
+          { src: 'icons/icon-maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+        ],
+      },
+    }),
+  ],
   worker: { format: 'es' },
   build: { target: 'es2022', chunkSizeWarningLimit: 2048 },
-  server: { headers: isolation },
-  preview: { headers: isolation, port: 4173 },
+  server: { headers: ISOLATION_HEADERS },
+  preview: { headers: ISOLATION_HEADERS, port: 4173 },
   test: {
     include: ['{src,workers,scripts}/**/*.test.ts'],
     testTimeout: 30_000,

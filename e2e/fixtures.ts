@@ -13,20 +13,28 @@ export const modelLink = (folder = TINY_MODEL) =>
 /**
  * Every test runs with the network cut off at the browser: a request to anything but the local
  * server is aborted and fails the test. That is how the suite proves nothing leaves the device.
+ * The route covers the pages, their workers and the service worker's own fetches (see
+ * offline.spec.ts); `externalRequests` lists what was blocked.
  */
-export const test = base.extend<{ page: Page }>({
-  page: async ({ page, context, baseURL }, use) => {
-    const origin = new URL(baseURL!).origin;
-    const external: string[] = [];
-    await context.route('**/*', (route) => {
-      const url = route.request().url();
-      if (url.startsWith(origin)) return route.continue();
-      external.push(url);
-      return route.abort('blockedbyclient');
-    });
+export const test = base.extend<{ page: Page; externalRequests: string[] }>({
+  externalRequests: [
+    async ({ context, baseURL }, use) => {
+      const origin = new URL(baseURL!).origin;
+      const external: string[] = [];
+      await context.route('**/*', (route) => {
+        const url = route.request().url();
+        if (url.startsWith(origin)) return route.continue();
+        external.push(url);
+        return route.abort('blockedbyclient');
+      });
+      await use(external);
+      expect(external, 'requests that left the device').toEqual([]);
+    },
+    { auto: true },
+  ],
+  page: async ({ page }, use) => {
     page.on('pageerror', (error) => console.log(`[page error] ${error.message}`));
     await use(page);
-    expect(external, 'requests that left the device').toEqual([]);
   },
 });
 
@@ -51,11 +59,15 @@ export async function waitForReplyEnd(page: Page, n: number) {
   await expect(reply(page, n)).toHaveAttribute('aria-busy', 'false', { timeout: 60_000 });
 }
 
-/** Every request for WebLLM, from the page or its worker: its code chunk or a file from the mirror. */
+/**
+ * Every request for WebLLM from the page or its worker: its code chunk or a file from the mirror.
+ * The service worker's precache of the app (which includes the lazy WebLLM chunk, for offline use)
+ * is not the engine being loaded, so its requests are left out.
+ */
 export function recordWebLLMRequests(context: BrowserContext): string[] {
   const urls: string[] = [];
   context.on('request', (request) => {
-    if (/webllm/i.test(new URL(request.url()).pathname)) urls.push(request.url());
+    if (!request.serviceWorker() && /webllm/i.test(new URL(request.url()).pathname)) urls.push(request.url());
   });
   return urls;
 }
@@ -64,4 +76,11 @@ export async function expectChatToWork(page: Page) {
   await sendMessage(page, 'Do you sell laptops?');
   await waitForReplyEnd(page, 0);
   await expect(reply(page, 0).getByTestId('reply-text')).not.toBeEmpty();
+}
+
+/** Resolves once the service worker is active, so the app and its runtime are stored for offline use. */
+export async function serviceWorkerReady(page: Page) {
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+  });
 }

@@ -61,6 +61,15 @@ export interface WasmEngineInfo {
   dtype: Dtype;
   threads: number;
   contextSize: number;
+  /** Set when the model's files did not all fit in the browser's storage, so they were not all kept. */
+  notCached?: StorageShortfall;
+}
+
+export interface StorageShortfall {
+  /** All of the model's files together. */
+  modelBytes: number;
+  /** What the browser said was still free when a file did not fit; absent when its estimate was wrong. */
+  freeBytes?: number;
 }
 
 export interface WebGpuEngineInfo {

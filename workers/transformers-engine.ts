@@ -15,6 +15,7 @@ import { ModelFileError } from './errors';
 import { logSoftmaxAt } from './labels';
 import type { EngineInfo, FileProgress, ModelSource, WasmEngineInfo } from './protocol';
 import { IncrementalDecoder } from './text-decoder';
+import { WeightsCache } from './weights-cache';
 
 const HUB = 'https://huggingface.co/';
 const HUB_PATH = '{model}/resolve/{revision}/';
@@ -48,7 +49,14 @@ function threadCount(): number {
  */
 export type EngineDevice = 'wasm' | 'cpu';
 
-function configureRuntime(source: ModelSource, device: EngineDevice) {
+/** The URL every file of the model is downloaded from, which is also the prefix of its cache keys. */
+function modelFolderUrl(source: ModelSource): string {
+  if (isFolderUrl(source.id)) return new URL(source.id.endsWith('/') ? source.id : `${source.id}/`).href;
+  return `${HUB}${HUB_PATH.replace('{model}', source.id).replace('{revision}', 'main')}`;
+}
+
+/** `cache` keeps the weights in IndexedDB; Node (the tests) has none and goes without. */
+function configureRuntime(source: ModelSource, device: EngineDevice, cache: WeightsCache | null) {
   const onnx = env.backends.onnx;
   // The wasm settings read `self.location`, `self.crossOriginIsolated` and `navigator`, which Node
   // lacks; onnxruntime-node ignores them anyway.
@@ -60,9 +68,11 @@ function configureRuntime(source: ModelSource, device: EngineDevice) {
   env.allowLocalModels = false;
   env.allowRemoteModels = true;
   env.useBrowserCache = false;
+  env.useCustomCache = cache !== null;
+  env.customCache = cache;
   if (isFolderUrl(source.id)) {
     // transformers.js joins host, template and file name; a folder URL splits into the first two.
-    const folder = new URL(source.id.endsWith('/') ? source.id : `${source.id}/`);
+    const folder = new URL(modelFolderUrl(source));
     env.remoteHost = folder.origin;
     // A folder at the server's root would leave an empty template, and transformers.js would then
     // request `origin//file`; '.' keeps the join well-formed and URL parsing drops it again.
@@ -97,7 +107,8 @@ export class TransformersEngine implements Engine {
   }
 
   async load(source: ModelSource, onProgress: (files: FileProgress[]) => void): Promise<EngineInfo> {
-    configureRuntime(source, this.device);
+    const cache = this.device === 'wasm' ? new WeightsCache({ model: source.id, folder: modelFolderUrl(source) }) : null;
+    configureRuntime(source, this.device, cache);
     // transformers.js treats some missing files as optional and then fails elsewhere; recording
     // every failed download lets the error name the file that was really missing.
     const failedDownloads: string[] = [];
@@ -159,6 +170,7 @@ export class TransformersEngine implements Engine {
       dtype: source.dtype,
       threads: env.backends.onnx.wasm?.numThreads ?? 1,
       contextSize: config.max_position_embeddings ?? config.n_positions ?? 2048,
+      notCached: cache?.shortfall,
     };
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SOURCE, resolveSource, saveSource, shortModelName, validateModelUrl } from './model-source';
+import { DEFAULT_SOURCE, modelDisplayName, resolveSource, saveSource, shortModelName, validateModelUrl } from './model-source';
 
 function memoryStorage(initial: Record<string, string> = {}) {
   const data = new Map(Object.entries(initial));
@@ -51,5 +51,10 @@ describe('model source', () => {
   it('shortens a folder URL or repo id to its last segment for the status line', () => {
     expect(shortModelName('http://127.0.0.1:4173/models/phi-tiny/')).toBe('phi-tiny');
     expect(shortModelName('BricksDisplay/phi-2-q4')).toBe('phi-2-q4');
+  });
+
+  it('calls the default model phi-2 and any other by its short name', () => {
+    expect(modelDisplayName(DEFAULT_SOURCE.id)).toBe('phi-2');
+    expect(modelDisplayName('http://127.0.0.1:4173/models/phi-tiny/')).toBe('phi-tiny');
   });
 });

@@ -38,6 +38,11 @@ export function shortModelName(id: string): string {
   return id.split('/').filter(Boolean).at(-1) ?? id;
 }
 
+/** What the user calls a model: phi-2 for the default, else its short name. */
+export function modelDisplayName(id: string): string {
+  return id === DEFAULT_SOURCE.id ? 'phi-2' : shortModelName(id);
+}
+
 const isDtype = (value: string | null): value is Dtype => DTYPES.includes(value as Dtype);
 
 /**
