@@ -24,7 +24,7 @@ test('a conversation, its intents and the open conversation come back after a re
 
   await page.reload();
   await expect(page.getByRole('heading', { level: 2 })).toHaveText('My laptop will not turn on, please help');
-  await expect(page.getByRole('article', { name: 'You said' })).toHaveText('My laptop will not turn on, please help');
+  await expect(page.getByRole('article', { name: 'You said' }).getByTestId('user-text')).toHaveText('My laptop will not turn on, please help');
   await expect(reply(page, 0).getByTestId('reply-text')).toHaveText(text!);
   await expect(reply(page, 0).locator('summary').first()).toHaveAttribute('aria-label', label!);
   await expect(conversationButton(page, /My laptop/)).toHaveAttribute('aria-current', 'page');
@@ -192,7 +192,7 @@ test('data from a newer app version is shown but never overwritten', async ({ pa
   );
   await page.reload();
   await expect(page.getByRole('alert').first()).toContainText('saved by a newer version of Phi Chat');
-  await expect(page.getByRole('article', { name: 'You said' })).toHaveText('Written by this version');
+  await expect(page.getByRole('article', { name: 'You said' }).getByTestId('user-text')).toHaveText('Written by this version');
 
   await page.getByRole('button', { name: 'Load model' }).click();
   await chat(page, 'Not saved while read-only', 1);

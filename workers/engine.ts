@@ -1,21 +1,6 @@
-import type { EngineInfo, FileProgress, ModelSource } from './protocol';
+import type { EngineInfo, FileProgress, GenerationParams, ModelSource } from './protocol';
 
-export interface GenerationParams {
-  maxNewTokens: number;
-  temperature: number;
-  topK: number;
-  topP: number;
-  repetitionPenalty: number;
-}
-
-export const DEFAULT_GENERATION: GenerationParams = {
-  maxNewTokens: 256,
-  temperature: 0.7,
-  topK: 50,
-  topP: 0.9,
-  // phi-2 loops on its own phrases without a penalty.
-  repetitionPenalty: 1.15,
-};
+export type { GenerationParams };
 
 /** Why `generate` returned: the model ended its text, hit the token limit, or was told to stop. */
 export type GenerationEnd = 'end' | 'length' | 'stopped';

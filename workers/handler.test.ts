@@ -5,6 +5,9 @@ import { ExplainedError, GpuDeviceLostError } from './errors';
 import { createHandler } from './handler';
 import type { EngineInfo, EnginePreference, LoadRequest, Request, Response } from './protocol';
 import type { WebLLMModel } from './webllm-models';
+import { defaultChatSettings } from './defaults';
+
+const chatRequest = (id: number, message: string): Request => ({ id, type: 'chat', history: [], message, settings: defaultChatSettings(), intent: 'auto' });
 
 const WASM_INFO: EngineInfo = { engine: 'transformers.js', device: 'wasm', model: 'm', dtype: 'fp32', threads: 1, contextSize: 2048 };
 const GPU_INFO: EngineInfo = { engine: 'webllm', device: 'webgpu', model: 'phi-2-q4f32_1-MLC', quantization: 'q4f32', contextSize: 2048, adapter: 'google swiftshader' };
@@ -129,7 +132,7 @@ describe('worker request handler', () => {
   it('streams intent, tokens, then exactly one done, cutting at a speaker marker', async () => {
     const h = harness({ cpu: [scriptedEngine([' Hi', ' there', '\nHu', 'man:', ' more'])] });
     h.handle(loadRequest(1));
-    h.handle({ id: 2, type: 'chat', history: [], message: 'hello' });
+    h.handle(chatRequest(2, 'hello'));
     const load = await h.finished(1);
     expect(load.map((r) => r.type)).toEqual(['attempt', 'progress', 'loaded']);
     const chat = await h.finished(2);
@@ -143,7 +146,7 @@ describe('worker request handler', () => {
     const cpu = scriptedEngine(Array.from({ length: 200 }, (_, i) => ` w${i}`));
     const h = harness({ cpu: [cpu] });
     h.handle(loadRequest(1));
-    h.handle({ id: 2, type: 'chat', history: [], message: 'go on' });
+    h.handle(chatRequest(2, 'go on'));
     while (!h.responses.some((r) => r.type === 'token')) await tick();
     h.handle({ id: 3, type: 'stop', target: 2 });
     const chat = await h.finished(2);
@@ -155,7 +158,7 @@ describe('worker request handler', () => {
   it('answers a failed load with one error naming the cause, and a chat without a model with an error', async () => {
     const h = harness({ cpu: [scriptedEngine([], { failLoad: new Error('boom') })] });
     h.handle(loadRequest(1));
-    h.handle({ id: 2, type: 'chat', history: [], message: 'hi' });
+    h.handle(chatRequest(2, 'hi'));
     expect((await h.finished(1)).at(-1)).toMatchObject({ type: 'error', message: expect.stringContaining('boom') });
     expect((await h.finished(2)).at(-1)).toMatchObject({ type: 'error', message: expect.stringContaining('No model') });
   });
@@ -163,7 +166,7 @@ describe('worker request handler', () => {
   it('refuses a message longer than the context with a clear error before classifying', async () => {
     const h = harness({ cpu: [scriptedEngine([' never'])] });
     h.handle(loadRequest(1));
-    h.handle({ id: 2, type: 'chat', history: [], message: 'x'.repeat(5000) });
+    h.handle(chatRequest(2, 'x'.repeat(5000)));
     const chat = await h.finished(2);
     expect(chat.map((r) => r.type)).toEqual(['error']);
     expect(chat[0]).toMatchObject({ message: expect.stringMatching(/too long for the model/) });
@@ -253,23 +256,23 @@ describe('engine choice and fallback', () => {
     const h = harness({ gpu: [first, second], cpu: [cpu], probe: SWIFTSHADER });
 
     h.handle(loadRequest(1));
-    h.handle({ id: 2, type: 'chat', history: [], message: 'hello' });
+    h.handle(chatRequest(2, 'hello'));
     const chat = await h.finished(2);
     expect(chat.filter((r) => r.type === 'token').map((r) => (r as { text: string }).text).join('')).toBe('one two');
     expect(chat.at(-1)).toMatchObject({ type: 'error', deviceLost: true, message: expect.stringContaining('GPU stopped responding') });
     expect(first.calls.unload).toBe(1);
 
-    h.handle({ id: 3, type: 'chat', history: [], message: 'again' });
+    h.handle(chatRequest(3, 'again'));
     expect((await h.finished(3)).at(-1)).toMatchObject({ type: 'error', message: expect.stringContaining('No model') });
 
     h.handle(loadRequest(4));
     expect((await h.finished(4)).at(-1)).toMatchObject({ type: 'loaded', info: GPU_INFO });
-    h.handle({ id: 5, type: 'chat', history: [], message: 'hello' });
+    h.handle(chatRequest(5, 'hello'));
     expect((await h.finished(5)).at(-1)).toMatchObject({ type: 'error', deviceLost: true });
 
     h.handle(loadRequest(6));
     expect((await h.finished(6)).at(-1)).toMatchObject({ type: 'loaded', info: WASM_INFO, reason: 'the GPU was lost 2 times in this session' });
-    h.handle({ id: 7, type: 'chat', history: [], message: 'hello' });
+    h.handle(chatRequest(7, 'hello'));
     expect((await h.finished(7)).at(-1)).toMatchObject({ type: 'done', stopReason: 'end' });
   });
 
@@ -302,7 +305,7 @@ describe('engine choice and fallback', () => {
     const last = scriptedEngine([]);
     const h = harness({ cpu: [cpu, last] });
     h.handle(loadRequest(1, 'wasm'));
-    h.handle({ id: 2, type: 'chat', history: [], message: 'queued behind the load' });
+    h.handle(chatRequest(2, 'queued behind the load'));
     while (cpu.calls.load === 0) await tick();
     h.handle(loadRequest(3, 'wasm', { ...SOURCE, id: 'http://localhost/a/' }));
     h.handle(loadRequest(4, 'wasm', { ...SOURCE, id: 'http://localhost/b/' }));

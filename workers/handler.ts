@@ -1,8 +1,8 @@
-import { reply } from './chat';
-import { DEFAULT_GENERATION, type Engine } from './engine';
+import { reply, summarize } from './chat';
+import type { Engine } from './engine';
 import { chooseEngine, type GpuProbe } from './engine-select';
 import { describeError, ExplainedError, GpuDeviceLostError, LoadCancelledError } from './errors';
-import type { EngineInfo, GpuFailure, LoadRequest, ModelSource, Request, Response } from './protocol';
+import type { ChatRequest, EngineInfo, GpuFailure, LoadRequest, ModelSource, Request, Response, SummarizeRequest } from './protocol';
 import { variantLabel, type WebLLMModel } from './webllm-models';
 
 /** How the handler gets its engines; WebLLM comes as a promise because its library loads on demand. */
@@ -90,12 +90,19 @@ export function createHandler(
     await start(engines.transformers(), request.source, reason, gpuFailure);
   }
 
-  async function chat(id: number, request: Extract<Request, { type: 'chat' }>, signal: AbortSignal) {
+  async function chat(id: number, request: ChatRequest | SummarizeRequest, signal: AbortSignal) {
     if (!current) throw new Error('No model is loaded yet.');
     try {
-      const stopReason = await reply(
+      if (request.type === 'summarize') {
+        const text = await summarize(current.engine, request, current.info.contextSize, signal);
+        post({ id, type: 'summary', text });
+        post({ id, type: 'done', stopReason: signal.aborted ? 'aborted' : 'end' });
+        return;
+      }
+      const { stopReason, stats } = await reply(
         current.engine,
-        { history: request.history, message: request.message, contextSize: current.info.contextSize, params: DEFAULT_GENERATION },
+        request,
+        current.info.contextSize,
         {
           onIntent: (classification) => post({ id, type: 'intent', classification }),
           onPrompt: (prompt) => post({ id, type: 'prompt', prompt }),
@@ -103,7 +110,7 @@ export function createHandler(
         },
         signal,
       );
-      post({ id, type: 'done', stopReason });
+      post({ id, type: 'done', stopReason, stats });
     } catch (error) {
       if (!(error instanceof GpuDeviceLostError)) throw error;
       // The engine died with its device; the next load chooses again, knowing this happened.
@@ -129,7 +136,7 @@ export function createHandler(
       try {
         // Stopped while still waiting in the queue: it ends without running.
         if (controller.signal.aborted) {
-          if (request.type === 'chat') post({ id: request.id, type: 'done', stopReason: 'aborted' });
+          if (request.type !== 'load') post({ id: request.id, type: 'done', stopReason: 'aborted' });
           else throw new LoadCancelledError();
         } else if (request.type === 'load') await load(request, controller.signal);
         else await chat(request.id, request, controller.signal);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import replyTemplate from '../prompts/reply.txt?raw';
-import { buildReplyPrompt, fillTemplate, formatHistory, PromptTooLongError } from './prompt';
+import { TEMPLATES } from '../prompts';
+import { buildReplyPrompt, fillTemplate, formatHistory, PromptTooLongError, turnsToSummarize } from './prompt';
 import type { Turn } from './protocol';
 
 const countWords = (text: string) => text.split(/\s+/).filter(Boolean).length;
@@ -20,7 +20,7 @@ describe('fillTemplate', () => {
 });
 
 describe('buildReplyPrompt', () => {
-  const base = { template: replyTemplate, instructions: 'Be kind.', message: 'Where is it now?', countTokens: countWords };
+  const base = { template: TEMPLATES.reply, instructions: 'Be kind.', message: 'Where is it now?', countTokens: countWords };
 
   it("lays out the seed bot's prompt: preamble, history, then this turn's instructions and message", () => {
     const { prompt, turnsUsed } = buildReplyPrompt({ ...base, history: turns, budget: 1000 });
@@ -29,7 +29,7 @@ describe('buildReplyPrompt', () => {
       'You are a chatbot having a conversation with a human. Follow the given instructions to reply to the Human message below.\n\n' +
         'Human: My order is late\nChatbot: Sorry to hear that. What is the order number?\n' +
         'Human: 12345\nChatbot: Thanks, it ships tomorrow.\n' +
-        'Instructions: Be kind.\nHuman: Where is it now?\nChatbot:\n',
+        'Instructions: Be kind.\nHuman: Where is it now?\nChatbot:',
     );
   });
 
@@ -71,5 +71,60 @@ describe('buildReplyPrompt', () => {
 describe('formatHistory', () => {
   it('writes one Human and one Chatbot line per turn', () => {
     expect(formatHistory([{ user: ' hi ', assistant: ' hello ' }])).toBe('Human: hi\nChatbot: hello\n');
+  });
+});
+
+describe('the token budget', () => {
+  // A seeded generator: the same "random" conversations every run.
+  function random(seed: number) {
+    return () => ((seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32);
+  }
+  const words = (rand: () => number, n: number) => Array.from({ length: n }, () => ['order', 'refund', 'joke', 'price', 'help', 'x'][Math.floor(rand() * 6)]).join(' ');
+
+  it('never lets prompt plus reply room exceed the window, for random conversations, summaries and settings', () => {
+    const rand = random(7);
+    for (let trial = 0; trial < 300; trial++) {
+      const context = 256 + Math.floor(rand() * 2048);
+      const maxNew = 1 + Math.floor(rand() * (context / 2));
+      const history = Array.from({ length: Math.floor(rand() * 40) }, () => ({ user: words(rand, Math.floor(rand() * 80)), assistant: words(rand, Math.floor(rand() * 120)) }));
+      const input = {
+        template: TEMPLATES.reply,
+        instructions: words(rand, Math.floor(rand() * 30)),
+        history,
+        message: words(rand, Math.floor(rand() * 300)),
+        summary: rand() < 0.5 ? words(rand, Math.floor(rand() * 100)) : undefined,
+        persona: { name: 'Bob', description: words(rand, Math.floor(rand() * 20)) },
+        countTokens: countWords,
+        budget: context - maxNew,
+      };
+      try {
+        const result = buildReplyPrompt(input);
+        expect(result.tokens + maxNew).toBeLessThanOrEqual(context);
+        expect(countWords(result.prompt)).toBe(result.tokens);
+      } catch (error) {
+        // Refused only when the message alone, with no history and no summary, cannot fit.
+        expect(error).toBeInstanceOf(PromptTooLongError);
+        expect(buildReplyPrompt.bind(null, { ...input, history: [], summary: undefined })).toThrow(PromptTooLongError);
+      }
+    }
+  });
+
+  it('keeps the summary in place of the oldest turns, and drops it only when the message needs the room', () => {
+    const history = [{ user: 'one two three', assistant: 'four five' }];
+    const withSummary = buildReplyPrompt({ template: TEMPLATES.reply, instructions: 'i', history, message: 'm', summary: 'the order was late', countTokens: countWords, budget: 1000 });
+    expect(withSummary.summarized).toBe(true);
+    expect(withSummary.prompt).toContain('Summary of the earlier conversation: the order was late\nHuman: one two three');
+    const tight = countWords(buildReplyPrompt({ template: TEMPLATES.reply, instructions: 'i', history: [], message: 'm', countTokens: countWords, budget: 1000 }).prompt);
+    const squeezed = buildReplyPrompt({ template: TEMPLATES.reply, instructions: 'i', history, message: 'm', summary: 'the order was late', countTokens: countWords, budget: tight });
+    expect(squeezed).toMatchObject({ summarized: false, turnsUsed: 0 });
+  });
+});
+
+describe('turnsToSummarize', () => {
+  const turns = [1, 2, 3, 4].map((n) => ({ user: `u${n}`, assistant: `a${n}` }));
+  it('is the oldest turns the prompt left out, and nothing when all fit', () => {
+    expect(turnsToSummarize(turns, 4)).toEqual([]);
+    expect(turnsToSummarize(turns, 1).map((t) => t.user)).toEqual(['u1', 'u2', 'u3']);
+    expect(turnsToSummarize(turns, 0)).toHaveLength(4);
   });
 });

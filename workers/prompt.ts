@@ -1,7 +1,7 @@
-import type { Turn } from './protocol';
+import { neutralize } from './neutralize';
+import type { Persona, Turn } from './protocol';
 
 export const HUMAN = 'Human';
-export const CHATBOT = 'Chatbot';
 
 /**
  * Replaces `{{name}}` placeholders in one pass, so text substituted in (a user's message, say)
@@ -15,8 +15,14 @@ export function fillTemplate(template: string, values: Record<string, string>): 
   });
 }
 
-export function formatHistory(turns: readonly Turn[]): string {
-  return turns.map((t) => `${HUMAN}: ${t.user.trim()}\n${CHATBOT}: ${t.assistant.trim()}\n`).join('');
+/** The chatbot's speaker name: the persona's, reduced to what can stand before a colon on one line. */
+export function speakerName(persona: Persona): string {
+  return persona.name.replace(/[\s:]+/g, ' ').trim() || 'Chatbot';
+}
+
+export function formatHistory(turns: readonly Turn[], bot = 'Chatbot'): string {
+  const clean = (text: string) => neutralize(text.trim(), [bot]);
+  return turns.map((t) => `${HUMAN}: ${clean(t.user)}\n${bot}: ${clean(t.assistant)}\n`).join('');
 }
 
 export class PromptTooLongError extends Error {
@@ -37,6 +43,9 @@ export interface ReplyPromptInput {
   instructions: string;
   history: readonly Turn[];
   message: string;
+  persona?: Persona;
+  /** The running summary of turns older than `history`. */
+  summary?: string;
   countTokens: (text: string) => number;
   /** Tokens the prompt may use: the context window less the room kept for the reply. */
   budget: number;
@@ -47,20 +56,37 @@ export interface ReplyPrompt {
   tokens: number;
   /** How many of the most recent turns made it into the prompt. */
   turnsUsed: number;
+  summarized: boolean;
 }
 
 /**
- * Builds the reply prompt with as many recent turns as fit the token budget.
- * The template keeps the preamble and history first and this turn's instructions and message last,
- * so consecutive turns share a prefix.
+ * Builds the reply prompt with as many recent turns as fit the token budget. The template keeps
+ * the preamble, summary and history first and this turn's instructions and message last, so
+ * consecutive turns share a prefix. Everything from the conversation is neutralized first.
  */
 export function buildReplyPrompt(input: ReplyPromptInput): ReplyPrompt {
-  const render = (turns: readonly Turn[]) =>
+  const persona = input.persona ?? { name: 'Chatbot', description: '' };
+  const bot = speakerName(persona);
+  const render = (turns: readonly Turn[], summary: string | undefined) =>
     fillTemplate(input.template, {
-      history: formatHistory(turns),
+      persona: persona.description.trim() ? `\n${neutralize(persona.description.trim(), [bot])}` : '',
+      summary: summary?.trim() ? `Summary of the earlier conversation: ${neutralize(summary.trim(), [bot])}\n` : '',
+      history: formatHistory(turns, bot),
       instructions: input.instructions.trim(),
-      message: input.message.trim(),
+      message: neutralize(input.message.trim(), [bot]),
+      bot,
     });
+  // The summary stands in for the oldest turns; only when even the message alone does not fit
+  // beside it is it left out.
+  return fitTurns(input, (turns) => render(turns, input.summary), Boolean(input.summary?.trim())) ??
+    fitTurns(input, (turns) => render(turns, undefined), false) ??
+    (() => {
+      throw new PromptTooLongError(input.countTokens(render([], undefined)), input.budget);
+    })();
+}
+
+/** The prompt with the most recent turns that fit, or null when not even none do. */
+function fitTurns(input: ReplyPromptInput, render: (turns: readonly Turn[]) => string, summarized: boolean): ReplyPrompt | null {
   // Token counts are not additive across turn boundaries, so count whole prompts; a binary
   // search over how many turns to keep makes that O(log n) tokenizations instead of O(n).
   const all = input.history.length;
@@ -72,12 +98,19 @@ export function buildReplyPrompt(input: ReplyPromptInput): ReplyPrompt {
     const prompt = render(input.history.slice(all - keep));
     const tokens = input.countTokens(prompt);
     if (tokens <= input.budget) {
-      best = { prompt, tokens, turnsUsed: keep };
+      best = { prompt, tokens, turnsUsed: keep, summarized };
       lo = keep + 1;
     } else {
       hi = keep - 1;
     }
   }
-  if (!best) throw new PromptTooLongError(input.countTokens(render([])), input.budget);
   return best;
+}
+
+/**
+ * The turns a reply's prompt left out (the oldest ones): they are what the running summary has to
+ * take in, so that the next prompt has them in some form.
+ */
+export function turnsToSummarize(history: readonly Turn[], turnsUsed: number): Turn[] {
+  return history.slice(0, Math.max(0, history.length - turnsUsed));
 }

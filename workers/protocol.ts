@@ -26,11 +26,71 @@ export interface Turn {
   assistant: string;
 }
 
+/** How the reply is generated; the UI's settings, sent with every chat request. */
+export interface GenerationParams {
+  maxNewTokens: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  repetitionPenalty: number;
+}
+
+/** Who the chatbot is: its speaker name in the prompt, and a line about it (the seeds' persona). */
+export interface Persona {
+  name: string;
+  description: string;
+}
+
+export interface ChatSettings {
+  generation: GenerationParams;
+  persona: Persona;
+  instructions: Record<RouteIntent, string>;
+  /** Classify with the previous turn as context, so short follow-ups ("2", "yes") read right. */
+  classifyWithPreviousTurn: boolean;
+}
+
+export interface ChatRequest {
+  id: number;
+  type: 'chat';
+  /** Turns since the summary, oldest first; the worker keeps as many recent ones as fit. */
+  history: Turn[];
+  /** The running summary of turns older than `history`, if any. */
+  summary?: string;
+  message: string;
+  settings: ChatSettings;
+  /** `auto` lets the classifier route; anything else is the user's choice for this message. */
+  intent: RouteIntent | 'auto';
+  /** Continue a reply cut at the token limit: its text so far and the intent it was written with. */
+  continuation?: { text: string; route: RouteIntent };
+}
+
+/** Folds turns that no longer fit the context into the running summary. */
+export interface SummarizeRequest {
+  id: number;
+  type: 'summarize';
+  summary?: string;
+  turns: Turn[];
+  persona: Persona;
+}
+
+/** Timing and size of one reply, for the inspect view. */
+export interface ReplyStats {
+  promptTokens: number;
+  replyTokens: number;
+  classifyMs: number;
+  /** From the start of generation to the first visible text. */
+  firstTokenMs: number;
+  prefillTokensPerSecond: number;
+  decodeTokensPerSecond: number;
+}
+
 export interface Classification {
   /** Probability of each label, summing to 1. */
   probabilities: Record<Intent, number>;
-  /** The top label, or `general` when its probability is under the threshold. */
+  /** The top label, or `general` when its probability is under the threshold, or the user's choice. */
   route: RouteIntent;
+  /** The user chose the route for this message; the probabilities are the classifier's opinion. */
+  overridden?: boolean;
 }
 
 /** The exact reply prompt sent to the model, for the user to inspect. */
@@ -39,6 +99,8 @@ export interface PromptInfo {
   tokens: number;
   /** Earlier turns included; older ones did not fit the context window. */
   turnsUsed: number;
+  /** Whether the running summary of older turns was in the prompt. */
+  summarized?: boolean;
 }
 
 /** Which engine the user wants: chosen from the device's capabilities, or forced in settings. */
@@ -117,7 +179,8 @@ export interface LoadRequest {
 
 export type Request =
   | LoadRequest
-  | { id: number; type: 'chat'; history: Turn[]; message: string }
+  | ChatRequest
+  | SummarizeRequest
   | { id: number; type: 'stop'; target: number };
 
 export type Response =
@@ -128,7 +191,8 @@ export type Response =
   | { id: number; type: 'intent'; classification: Classification }
   | { id: number; type: 'prompt'; prompt: PromptInfo }
   | { id: number; type: 'token'; text: string }
-  | { id: number; type: 'done'; stopReason: StopReason }
+  | { id: number; type: 'summary'; text: string }
+  | { id: number; type: 'done'; stopReason: StopReason; stats?: ReplyStats }
   /** `deviceLost`: the GPU went away; the engine is gone and the next load picks again. */
   | { id: number; type: 'error'; message: string; detail?: string; deviceLost?: boolean };
 

@@ -65,3 +65,17 @@ describe('StopSequenceFilter', () => {
     expect(filter.flush()).toBe('');
   });
 });
+
+describe('StopSequenceFilter with a persona', () => {
+  it('stops at a persona name the default pattern would miss, even split across tokens', () => {
+    const filter = new StopSequenceFilter(['bob the 2nd']);
+    let shown = '';
+    for (const piece of [' Fine.', '\nbob', ' the', ' 2', 'nd', ':', ' more']) {
+      const result = filter.push(piece);
+      shown += result.text;
+      expect(shown).not.toContain('bob');
+      if (result.stopped) break;
+    }
+    expect(shown).toBe('Fine.');
+  });
+});

@@ -7,9 +7,13 @@
 
 // A speaker name: one to three capitalised words (`Human`, `Chatbot`, `Mary Ann`), then a colon.
 const NAME = String.raw`[A-Z][A-Za-z'’-]{0,23}(?: [A-Z][A-Za-z'’-]{0,23}){0,2}`;
-const MARKER = new RegExp(String.raw`\n[ \t]*${NAME}:`);
-// A line start that could still grow into a marker with more text.
-const PARTIAL = new RegExp(String.raw`\n[ \t]*(?:${NAME})?$`);
+
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** A pattern matching every non-empty prefix of `name` and the name itself, so a partial one is held back. */
+function prefixes(name: string): string {
+  return [...name].reduceRight((rest, char) => `${escape(char)}(?:${rest})?`, '');
+}
 
 export interface FilterResult {
   /** Text that is now safe to show. */
@@ -22,17 +26,26 @@ export class StopSequenceFilter {
   private pending = '';
   private emittedAny = false;
   private done = false;
+  private readonly marker: RegExp;
+  private readonly partial: RegExp;
+
+  /** `speakers`: names beyond the capitalised ones, such as a persona called "bob" or "R2-D2". */
+  constructor(speakers: readonly string[] = []) {
+    const names = [NAME, ...speakers.filter(Boolean).map(escape)].join('|');
+    this.marker = new RegExp(String.raw`\n[ \t]*(?:${names}):`);
+    this.partial = new RegExp(String.raw`\n[ \t]*(?:${[NAME, ...speakers.filter(Boolean).map((s) => prefixes(s))].join('|')})?$`);
+  }
 
   push(chunk: string): FilterResult {
     if (this.done) return { text: '', stopped: true };
     const buffer = this.pending + chunk;
-    const marker = MARKER.exec(buffer);
+    const marker = this.marker.exec(buffer);
     if (marker) {
       this.done = true;
       this.pending = '';
       return { text: this.clean(buffer.slice(0, marker.index).trimEnd()), stopped: true };
     }
-    const partial = PARTIAL.exec(buffer);
+    const partial = this.partial.exec(buffer);
     const cut = partial ? partial.index : buffer.length;
     this.pending = buffer.slice(cut);
     return { text: this.clean(buffer.slice(0, cut)), stopped: false };

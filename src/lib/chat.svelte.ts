@@ -1,4 +1,6 @@
+import { turnsToSummarize } from '../../workers/prompt';
 import type {
+  ChatSettings,
   EngineAttempt,
   EngineInfo,
   EnginePreference,
@@ -7,10 +9,12 @@ import type {
   GpuModelSource,
   ModelSource,
   Response,
+  RouteIntent,
   Turn,
 } from '../../workers/protocol';
 import { InferenceClient, WORKER_CRASHED } from './inference-client';
 import { Library } from './library.svelte';
+import { loadSettings, saveSettings } from './settings';
 import type { AssistantMessage, Message } from './store/types';
 import { throttle } from './throttle';
 
@@ -23,13 +27,19 @@ export type ModelState =
 /** A streamed reply is written to IndexedDB at most this often, and once more when it ends. */
 const SAVE_INTERVAL_MS = 300;
 
+/** A completed turn and the id of the message that opened it. */
+export interface IndexedTurn {
+  turn: Turn;
+  userId: string;
+}
+
 /** Completed turns, in order, for the next prompt's history. */
-export function turnsOf(messages: readonly Message[]): Turn[] {
-  const turns: Turn[] = [];
+export function turnsOf(messages: readonly Message[]): IndexedTurn[] {
+  const turns: IndexedTurn[] = [];
   for (let i = 0; i + 1 < messages.length; i++) {
     const [user, reply] = [messages[i], messages[i + 1]];
     if (user.role === 'user' && reply.role === 'assistant' && reply.text && reply.status !== 'error') {
-      turns.push({ user: user.text, assistant: reply.text });
+      turns.push({ turn: { user: user.text, assistant: reply.text }, userId: user.id });
     }
   }
   return turns;
@@ -43,11 +53,16 @@ function describeEngine(info: EngineInfo): string {
 /** The chat screen's state: the model's status and the reply in flight, over the stored conversations. */
 export class ChatState {
   readonly library = new Library();
+  settings = $state<ChatSettings>(loadSettings(localStorage));
+  /** The user's choice of intent for the next message only; `auto` lets the classifier decide. */
+  nextIntent = $state<RouteIntent | 'auto'>('auto');
   model = $state<ModelState>({ status: 'idle' });
   notice = $state<string | null>(null);
   private activeRequest = $state<number | null>(null);
   readonly busy = $derived(this.activeRequest !== null);
   private readonly client: InferenceClient;
+  /** A summary being written while the worker is otherwise idle; a new message cancels it. */
+  private summarizing: number | null = null;
   /** The most recent load; an older one still running has been cancelled by it. */
   private latestLoad: Promise<boolean> | null = null;
 
@@ -113,24 +128,30 @@ export class ChatState {
     return ready;
   }
 
+  saveSettings() {
+    saveSettings($state.snapshot(this.settings), localStorage);
+  }
+
+  /** The turns the model still reads verbatim: those after the summary's end, before `end`. */
+  private memory(end = this.library.messages.length): { turns: IndexedTurn[]; summary?: string } {
+    const conversation = this.library.current;
+    const messages = this.library.messages.slice(0, end);
+    const start = conversation?.memoryStart ? messages.findIndex((m) => m.id === conversation.memoryStart) : -1;
+    return { turns: turnsOf(start >= 0 ? messages.slice(start) : messages), summary: conversation?.summary };
+  }
+
   async send(text: string) {
     const message = text.trim();
     if (!message || this.busy) return;
-    this.notice = null;
-    this.activeRequest = -1;
-    const history = turnsOf(this.library.messages);
+    const memory = this.memory();
     const now = Date.now();
+    this.activeRequest = -1;
     await this.library.add({ id: crypto.randomUUID(), role: 'user', text: message, createdAt: now, updatedAt: now });
-    const reply = (await this.library.add({
-      id: crypto.randomUUID(),
-      role: 'assistant',
-      text: '',
-      status: 'thinking',
-      createdAt: now + 1,
-      updatedAt: now + 1,
-    })) as AssistantMessage;
+    const reply = (await this.library.add({ id: crypto.randomUUID(), role: 'assistant', text: '', status: 'thinking', createdAt: now + 1, updatedAt: now + 1 })) as AssistantMessage;
     void this.library.askPersistence();
-    await this.requestReply(reply, history, message);
+    const intent = this.nextIntent;
+    this.nextIntent = 'auto';
+    await this.requestReply(reply, memory, message, intent);
   }
 
   /** Writes a reply again, in its place, from the same message and the turns before it. */
@@ -140,15 +161,64 @@ export class ChatState {
     const user = messages[index - 1];
     const reply = messages[index];
     if (this.busy || user?.role !== 'user' || reply?.role !== 'assistant') return;
-    this.notice = null;
     this.activeRequest = -1;
-    for (const key of ['classification', 'prompt', 'stopReason', 'error', 'errorDetail'] as const) delete reply[key];
+    this.resetReply(reply);
+    await this.requestReply(reply, this.memory(index - 1), user.text, 'auto');
+  }
+
+  /** Replaces a user message's text and answers it anew; the turns after it are removed. */
+  async editAndResend(userId: string, text: string) {
+    const message = text.trim();
+    const messages = this.library.messages;
+    const index = messages.findIndex((m) => m.id === userId);
+    const user = messages[index];
+    if (!message || this.busy || user?.role !== 'user') return;
+    this.activeRequest = -1;
+    const later = messages.slice(index + 1);
+    const reply = later[0]?.role === 'assistant' ? later[0] : null;
+    await this.library.deleteMessages(later.slice(reply ? 1 : 0).map((m) => m.id));
+    user.text = message;
+    await this.library.save(user);
+    const target =
+      reply ?? ((await this.library.add({ id: crypto.randomUUID(), role: 'assistant', text: '', status: 'thinking', createdAt: user.createdAt + 1, updatedAt: Date.now() })) as AssistantMessage);
+    this.resetReply(target);
+    await this.requestReply(target, this.memory(index), message, 'auto');
+  }
+
+  async deleteMessage(id: string) {
+    if (this.busy) return;
+    await this.library.deleteMessages([id]);
+  }
+
+  /** Carries on a reply that was cut at the token limit, appending to it. */
+  async continueReply(replyId: string) {
+    const messages = this.library.messages;
+    const index = messages.findIndex((m) => m.id === replyId);
+    const user = messages[index - 1];
+    const reply = messages[index];
+    if (this.busy || user?.role !== 'user' || reply?.role !== 'assistant' || !reply.text) return;
+    this.activeRequest = -1;
+    const route = reply.classification?.route ?? 'general';
+    reply.status = 'thinking';
+    delete reply.stopReason;
+    await this.requestReply(reply, this.memory(index - 1), user.text, 'auto', { text: reply.text, route });
+  }
+
+  private resetReply(reply: AssistantMessage) {
+    for (const key of ['classification', 'prompt', 'stopReason', 'error', 'errorDetail', 'stats'] as const) delete reply[key];
     Object.assign(reply, { text: '', status: 'thinking' });
-    await this.requestReply(reply, turnsOf(messages.slice(0, index - 1)), user.text);
   }
 
   /** Streams a reply into `reply`, saving it as it grows and once more when it ends. */
-  private async requestReply(reply: AssistantMessage, history: Turn[], message: string) {
+  private async requestReply(
+    reply: AssistantMessage,
+    memory: { turns: IndexedTurn[]; summary?: string },
+    message: string,
+    intent: RouteIntent | 'auto',
+    continuation?: { text: string; route: RouteIntent },
+  ) {
+    this.notice = null;
+    if (this.summarizing !== null) this.client.stop(this.summarizing);
     const saver = throttle(() => void this.library.save(reply), SAVE_INTERVAL_MS);
     let finish!: () => void;
     this.library.holdReply(reply.id, new Promise<void>((resolve) => (finish = resolve)));
@@ -167,36 +237,66 @@ export class ChatState {
     const { info } = this.model as { info: EngineInfo };
     reply.engine = describeEngine(info);
     reply.model = info.model;
-    this.activeRequest = this.client.send({ type: 'chat', history, message }, (response: Response) => {
-      switch (response.type) {
-        case 'intent':
-          reply.classification = response.classification;
-          reply.status = 'streaming';
-          saver.schedule();
-          break;
-        case 'prompt':
-          reply.prompt = response.prompt;
-          break;
-        case 'token':
-          reply.text += response.text;
-          saver.schedule();
-          break;
-        case 'done':
-          reply.stopReason = response.stopReason;
-          reply.status = response.stopReason === 'aborted' ? 'stopped' : 'done';
-          void end();
-          break;
-        case 'error':
-          // A lost GPU cuts the reply short: its text is kept, marked, and can be regenerated.
-          reply.status = response.deviceLost ? 'interrupted' : 'error';
-          reply.error = response.message;
-          reply.errorDetail = response.detail;
-          void end();
-          // The engine died with the GPU device: load again at once, so Regenerate finds it ready.
-          if (response.deviceLost) void this.loadModel();
-          break;
-      }
-    });
+    const history = memory.turns.map((t) => t.turn);
+    this.activeRequest = this.client.send(
+      { type: 'chat', history, summary: memory.summary, message, settings: $state.snapshot(this.settings), intent, continuation },
+      (response: Response) => {
+        switch (response.type) {
+          case 'intent':
+            reply.classification = response.classification;
+            reply.status = 'streaming';
+            saver.schedule();
+            break;
+          case 'prompt':
+            reply.prompt = response.prompt;
+            reply.status = 'streaming';
+            break;
+          case 'token':
+            reply.text += response.text;
+            saver.schedule();
+            break;
+          case 'done':
+            reply.stopReason = response.stopReason;
+            reply.stats = response.stats;
+            reply.status = response.stopReason === 'aborted' ? 'stopped' : 'done';
+            void end().then(() => this.foldOldTurns(memory, reply));
+            break;
+          case 'error':
+            // A lost GPU cuts the reply short: its text is kept, marked, and can be regenerated.
+            reply.status = response.deviceLost ? 'interrupted' : 'error';
+            reply.error = response.message;
+            reply.errorDetail = response.detail;
+            void end();
+            // The engine died with the GPU device: load again at once, so Regenerate finds it ready.
+            if (response.deviceLost) void this.loadModel();
+            break;
+        }
+      },
+    );
+  }
+
+  /**
+   * Turns the reply's prompt had to leave out are folded into the running summary, written by the
+   * model while nothing else runs; the memory marker then moves to the first turn still read whole.
+   */
+  private foldOldTurns(memory: { turns: IndexedTurn[]; summary?: string }, reply: AssistantMessage) {
+    const used = reply.prompt?.turnsUsed;
+    if (used === undefined || this.busy) return;
+    const dropped = turnsToSummarize(memory.turns.map((t) => t.turn), used);
+    if (dropped.length === 0) return;
+    const conversationId = this.library.currentId;
+    const nextStart = memory.turns[dropped.length]?.userId ?? this.library.messages[this.library.messages.indexOf(reply) - 1]?.id;
+    let summary = '';
+    this.summarizing = this.client.send(
+      { type: 'summarize', summary: memory.summary, turns: dropped, persona: $state.snapshot(this.settings.persona) },
+      (response) => {
+        if (response.type === 'summary') summary = response.text;
+        if (response.type === 'done' || response.type === 'error') this.summarizing = null;
+        if (response.type === 'done' && response.stopReason === 'end' && summary && this.library.currentId === conversationId) {
+          void this.library.setMemory(summary, nextStart);
+        }
+      },
+    );
   }
 
   stop() {

@@ -81,6 +81,29 @@ export class Library {
     }
   }
 
+  /** Deletes messages of the open conversation (one, or a message and everything after it). */
+  async deleteMessages(ids: readonly string[]) {
+    if (!this.currentId || ids.length === 0) return;
+    const gone = new Set(ids);
+    const conversation = this.current;
+    const memoryStartedAt = this.messages.find((m) => m.id === conversation?.memoryStart)?.createdAt;
+    this.messages = this.messages.filter((m) => !gone.has(m.id));
+    await this.write(() => db.deleteMessages(this.currentId!, ids));
+    // The memory marker moves on to the next message that is still there.
+    if (conversation?.memoryStart && gone.has(conversation.memoryStart)) {
+      await this.setMemory(conversation.summary ?? '', this.messages.find((m) => m.createdAt >= memoryStartedAt!)?.id);
+    }
+  }
+
+  /** Records the running summary and the first message the model still reads verbatim. */
+  async setMemory(summary: string, memoryStart: string | undefined) {
+    const conversation = this.current;
+    if (!conversation) return;
+    conversation.summary = summary || undefined;
+    conversation.memoryStart = memoryStart;
+    await this.write(() => db.saveConversation(conversation));
+  }
+
   /** Marks a reply as being written by this tab for as long as `done` is pending. */
   holdReply(messageId: string, done: Promise<unknown>) {
     this.writing.add(messageId);

@@ -77,6 +77,11 @@ export async function deleteConversation(conversationId: string) {
   announce(null);
 }
 
+export async function deleteMessages(conversationId: string, messageIds: readonly string[]) {
+  await delMany(messageIds.map((id) => [conversationId, id]), messageStore);
+  announce(conversationId);
+}
+
 /** Writes a whole set of conversations and messages (an import, or an undone delete). */
 export async function saveAll(conversations: Conversation[], messages: Message[]) {
   await setMany(messages.map((m) => [[m.conversationId, m.id], $state.snapshot(m)]), messageStore);

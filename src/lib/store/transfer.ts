@@ -1,4 +1,4 @@
-import { INTENTS, type Classification, type PromptInfo } from '../../../workers/protocol';
+import { INTENTS, type Classification, type PromptInfo, type ReplyStats } from '../../../workers/protocol';
 import { byTime, type AssistantMessage, type Conversation, type Message, type ReplyStatus } from './types';
 
 /** Export/import: the file format, its strict validation, and how an import merges. */
@@ -83,13 +83,27 @@ function classification(v: Json, path: string): Classification {
     if (typeof p !== 'number' || !(p >= 0 && p <= 1)) return fail(`${path}.probabilities.${intent}`, 'must be a probability');
     probabilities[intent] = p;
   }
-  return { probabilities, route: oneOf(v.route, [...INTENTS, 'general'] as const, `${path}.route`) };
+  const route = oneOf(v.route, [...INTENTS, 'general'] as const, `${path}.route`);
+  return v.overridden === true ? { probabilities, route, overridden: true } : { probabilities, route };
 }
 
 function prompt(v: Json, path: string): PromptInfo {
   if (!isObject(v)) return fail(path, 'must be a prompt record');
   const count = (n: Json, p: string) => (Number.isInteger(n) && (n as number) >= 0 ? (n as number) : fail(p, 'must be a count'));
-  return { text: str(v.text, `${path}.text`, MAX_TEXT), tokens: count(v.tokens, `${path}.tokens`), turnsUsed: count(v.turnsUsed, `${path}.turnsUsed`) };
+  const info: PromptInfo = { text: str(v.text, `${path}.text`, MAX_TEXT), tokens: count(v.tokens, `${path}.tokens`), turnsUsed: count(v.turnsUsed, `${path}.turnsUsed`) };
+  if (typeof v.summarized === 'boolean') info.summarized = v.summarized;
+  return info;
+}
+
+function stats(v: Json, path: string): ReplyStats {
+  if (!isObject(v)) return fail(path, 'must be a stats record');
+  const keys = ['promptTokens', 'replyTokens', 'classifyMs', 'firstTokenMs', 'prefillTokensPerSecond', 'decodeTokensPerSecond'] as const;
+  return Object.fromEntries(
+    keys.map((key) => {
+      const n = v[key];
+      return [key, typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : fail(`${path}.${key}`, 'must be a number')];
+    }),
+  ) as unknown as ReplyStats;
 }
 
 function message(v: Json, conversationId: string, path: string): Message {
@@ -110,6 +124,7 @@ function message(v: Json, conversationId: string, path: string): Message {
     // A reply that was still being written when exported cannot resume: it was interrupted.
     status: status === 'streaming' || status === 'thinking' ? 'interrupted' : status,
     classification: optional(v.classification, (c) => classification(c, `${path}.classification`)),
+    stats: optional(v.stats, (s) => stats(s, `${path}.stats`)),
     prompt: optional(v.prompt, (p) => prompt(p, `${path}.prompt`)),
     stopReason: optional(v.stopReason, (s) => oneOf(s, ['end', 'length', 'aborted'] as const, `${path}.stopReason`)),
     error: optional(v.error, (e) => str(e, `${path}.error`, 10_000)),
@@ -161,6 +176,10 @@ export function parseImport(text: string): ImportedConversation[] {
       createdAt: time(c.createdAt, `${path}.createdAt`),
       updatedAt: time(c.updatedAt, `${path}.updatedAt`),
     };
+    const summary = optional(c.summary, (s) => str(s, `${path}.summary`, 20_000));
+    const memoryStart = optional(c.memoryStart, (m) => str(m, `${path}.memoryStart`, 100, ID));
+    if (summary !== undefined) conversation.summary = summary;
+    if (memoryStart !== undefined) conversation.memoryStart = memoryStart;
     return { conversation, messages };
   });
 }

@@ -1,4 +1,4 @@
-import type { Classification, PromptInfo, StopReason } from '../../../workers/protocol';
+import type { Classification, PromptInfo, ReplyStats, StopReason } from '../../../workers/protocol';
 
 /** Bumped whenever the stored shape changes; `schema.ts` holds the migrations. */
 export const SCHEMA_VERSION = 1;
@@ -9,6 +9,12 @@ export interface Conversation {
   createdAt: number;
   /** Last activity: the newest message's time, or a rename. The sidebar sorts by it. */
   updatedAt: number;
+  /**
+   * The model's memory: messages before `memoryStart` no longer fit the context window and live on
+   * only as `summary`, which the worker wrote with phi-2.
+   */
+  summary?: string;
+  memoryStart?: string;
 }
 
 export type ReplyStatus = 'thinking' | 'streaming' | 'done' | 'stopped' | 'interrupted' | 'error';
@@ -33,6 +39,7 @@ export interface AssistantMessage extends MessageBase {
   stopReason?: StopReason;
   error?: string;
   errorDetail?: string;
+  stats?: ReplyStats;
   /** What produced the reply, e.g. "transformers.js · wasm · fp32". */
   engine?: string;
   model?: string;

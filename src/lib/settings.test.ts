@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_INSTRUCTIONS } from '../../prompts';
+import { defaultChatSettings } from '../../workers/defaults';
+import { loadSettings, parseSettings, saveSettings, SETTINGS_KEY } from './settings';
+
+function memoryStorage() {
+  const data = new Map<string, string>();
+  return { getItem: (k: string) => data.get(k) ?? null, setItem: (k: string, v: string) => void data.set(k, v) };
+}
+
+describe('settings', () => {
+  it('start from the defaults, with the instructions from prompts/', () => {
+    const settings = parseSettings(null);
+    expect(settings).toEqual(defaultChatSettings());
+    expect(settings.instructions.support).toBe(DEFAULT_INSTRUCTIONS.support);
+  });
+
+  it('survive a save and a load unchanged', () => {
+    const storage = memoryStorage();
+    const settings = defaultChatSettings();
+    settings.generation.temperature = 0.3;
+    settings.persona = { name: 'Bob', description: 'Bob is a professor in Physics.' };
+    settings.instructions.joke = 'Tell a pun.';
+    settings.classifyWithPreviousTurn = true;
+    saveSettings(settings, storage);
+    expect(loadSettings(storage)).toEqual(settings);
+  });
+
+  it('clamp out-of-range numbers and replace junk with defaults', () => {
+    const storage = memoryStorage();
+    storage.setItem(SETTINGS_KEY, JSON.stringify({
+      generation: { temperature: 99, topK: -5, topP: 'high', maxNewTokens: 100_000, repetitionPenalty: null },
+      persona: { name: '   ', description: 42 },
+      instructions: { support: '', sales: 'Sell!', hacked: 'x' },
+      classifyWithPreviousTurn: 'yes',
+      extra: { __proto__: { polluted: true } },
+    }));
+    const settings = loadSettings(storage);
+    expect(settings.generation).toEqual({ temperature: 2, topK: 0, topP: 0.9, maxNewTokens: 1024, repetitionPenalty: 1.15 });
+    expect(settings.persona).toEqual({ name: 'Chatbot', description: '' });
+    expect(settings.instructions.support).toBe(DEFAULT_INSTRUCTIONS.support);
+    expect(settings.instructions.sales).toBe('Sell!');
+    expect(settings.instructions).not.toHaveProperty('hacked');
+    expect(settings.classifyWithPreviousTurn).toBe(false);
+  });
+
+  it('fall back to the defaults when the saved value is not JSON', () => {
+    const storage = memoryStorage();
+    storage.setItem(SETTINGS_KEY, '{oops');
+    expect(loadSettings(storage)).toEqual(defaultChatSettings());
+  });
+});

@@ -1,0 +1,59 @@
+import { defaultChatSettings } from '../../workers/defaults';
+import { INTENTS, type ChatSettings, type RouteIntent } from '../../workers/protocol';
+
+export const SETTINGS_KEY = 'phi-chat.settings';
+const ROUTES: readonly RouteIntent[] = [...INTENTS, 'general'];
+
+/** The range each generation setting may take; the inputs use the same bounds. */
+export const LIMITS = {
+  temperature: { min: 0, max: 2, step: 0.05 },
+  topK: { min: 0, max: 200, step: 1 },
+  topP: { min: 0.05, max: 1, step: 0.05 },
+  maxNewTokens: { min: 16, max: 1024, step: 16 },
+  repetitionPenalty: { min: 1, max: 2, step: 0.05 },
+} as const;
+
+const clamp = (value: unknown, { min, max }: { min: number; max: number }, fallback: number) =>
+  typeof value === 'number' && Number.isFinite(value) ? Math.min(max, Math.max(min, value)) : fallback;
+const text = (value: unknown, fallback: string, max: number) => (typeof value === 'string' ? value.slice(0, max) : fallback);
+const record = (value: unknown): Record<string, unknown> => (typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {});
+
+/**
+ * Reads saved settings over the defaults: unknown fields are dropped, numbers are clamped to their
+ * range, and anything unreadable falls back to the default, so a bad value can never break a prompt.
+ */
+export function parseSettings(json: string | null): ChatSettings {
+  const defaults = defaultChatSettings();
+  let saved: Record<string, unknown> = {};
+  try {
+    saved = record(JSON.parse(json ?? '{}'));
+  } catch {
+    return defaults;
+  }
+  const generation = record(saved.generation);
+  const persona = record(saved.persona);
+  const instructions = record(saved.instructions);
+  return {
+    generation: {
+      temperature: clamp(generation.temperature, LIMITS.temperature, defaults.generation.temperature),
+      topK: Math.round(clamp(generation.topK, LIMITS.topK, defaults.generation.topK)),
+      topP: clamp(generation.topP, LIMITS.topP, defaults.generation.topP),
+      maxNewTokens: Math.round(clamp(generation.maxNewTokens, LIMITS.maxNewTokens, defaults.generation.maxNewTokens)),
+      repetitionPenalty: clamp(generation.repetitionPenalty, LIMITS.repetitionPenalty, defaults.generation.repetitionPenalty),
+    },
+    persona: {
+      name: text(persona.name, defaults.persona.name, 40).trim() || defaults.persona.name,
+      description: text(persona.description, defaults.persona.description, 500),
+    },
+    instructions: Object.fromEntries(ROUTES.map((route) => [route, text(instructions[route], defaults.instructions[route], 2000).trim() || defaults.instructions[route]])) as Record<RouteIntent, string>,
+    classifyWithPreviousTurn: saved.classifyWithPreviousTurn === true,
+  };
+}
+
+export function loadSettings(storage: Pick<Storage, 'getItem'>): ChatSettings {
+  return parseSettings(storage.getItem(SETTINGS_KEY));
+}
+
+export function saveSettings(settings: ChatSettings, storage: Pick<Storage, 'setItem'>) {
+  storage.setItem(SETTINGS_KEY, JSON.stringify(settings));
+}
