@@ -1,16 +1,8 @@
 import { modelLibURLPrefix, modelVersion } from '@mlc-ai/web-llm';
 import { describe, expect, it } from 'vitest';
+import { memoryStorage, pageAt as page } from './memory-storage';
 import { HOSTED_GPU_SOURCE, mirrorSource, resolveGpuSource, resolvePreference, saveGpuSource, savePreference } from './engine-settings';
 
-function memoryStorage(initial: Record<string, string> = {}) {
-  const data = new Map(Object.entries(initial));
-  return {
-    getItem: (k: string) => data.get(k) ?? null,
-    setItem: (k: string, v: string) => void data.set(k, v),
-    removeItem: (k: string) => void data.delete(k),
-  };
-}
-const page = (search = '') => ({ href: `http://app.test/chat/${search}`, search });
 
 describe('engine preference', () => {
   it('defaults to Auto, remembers a forced engine, and ignores junk', () => {

@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { memoryStorage, pageAt as page } from './memory-storage';
 import { DEFAULT_SOURCE, modelDisplayName, resolveSource, saveSource, shortModelName, validateModelUrl } from './model-source';
 
-function memoryStorage(initial: Record<string, string> = {}) {
-  const data = new Map(Object.entries(initial));
-  return {
-    getItem: (k: string) => data.get(k) ?? null,
-    setItem: (k: string, v: string) => void data.set(k, v),
-    removeItem: (k: string) => void data.delete(k),
-  };
-}
-const page = (search = '') => ({ href: `http://app.test/chat/${search}`, search });
 
 describe('model source', () => {
   it('defaults to the hosted phi-2 export', () => {

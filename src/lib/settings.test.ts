@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_INSTRUCTIONS } from '../../prompts';
 import { defaultChatSettings } from '../../workers/defaults';
+import { memoryStorage } from './memory-storage';
 import { loadSettings, parseSettings, saveSettings, SETTINGS_KEY } from './settings';
-
-function memoryStorage() {
-  const data = new Map<string, string>();
-  return { getItem: (k: string) => data.get(k) ?? null, setItem: (k: string, v: string) => void data.set(k, v) };
-}
 
 describe('settings', () => {
   it('start from the defaults, with the instructions from prompts/', () => {
