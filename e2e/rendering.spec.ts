@@ -127,6 +127,26 @@ test('a streamed reply renders at most once per animation frame', async ({ page 
   await expect(reply(page, 0).getByTestId('reply-text')).not.toBeEmpty();
 });
 
+test('a reply streaming before the Markdown renderer has loaded also renders at most once per frame', async ({ page, context }) => {
+  // Hold the renderer's lazy chunk back (it still comes from the local server), so the first part of
+  // the reply streams as plain text.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await context.route(/\/assets\/markdown-[^/]+\.js$/, async (route) => {
+    await held;
+    await route.continue();
+  });
+  await loadTinyModel(page);
+  const renders = await countRendersPerFrame(page);
+  await sendMessage(page, 'Tell me a very long story about our products.');
+  await expect(reply(page, 0).locator('p.plain')).not.toBeEmpty();
+  release();
+  await waitForReplyEnd(page, 0);
+  const perFrame = await renders();
+  expect(perFrame.length, 'the reply was rendered over several frames').toBeGreaterThan(2);
+  expect(Math.max(...perFrame)).toBe(1);
+});
+
 test('auto-scroll follows the reply until the user scrolls up; then "Jump to latest" brings them back', async ({ page }) => {
   await loadTinyModel(page);
   const long = 'A line of an earlier answer that takes up some room.\n\n'.repeat(6);
