@@ -3,7 +3,7 @@ import type { Engine } from './engine';
 import { classify, LABEL_CONTINUATIONS } from './labels';
 import { neutralize } from './neutralize';
 import { buildReplyPrompt, fillTemplate, formatHistory, speakerName } from './prompt';
-import { INTENTS, type ChatRequest, type Classification, type Persona, type PromptInfo, type ReplyStats, type StopReason, type SummarizeRequest, type Turn } from './protocol';
+import { INTENTS, type ChatRequest, type Classification, type PromptInfo, type ReplyStats, type StopReason, type SummarizeRequest, type Turn } from './protocol';
 import { StopSequenceFilter } from './stop-sequences';
 
 /** The previous turn as context for the classifier, kept short: it only disambiguates. */
@@ -156,4 +156,3 @@ export async function summarize(engine: Engine<never>, request: Omit<SummarizeRe
   return summary.replace(/\s+/g, ' ').trim();
 }
 
-export type { Persona };

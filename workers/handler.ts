@@ -90,7 +90,8 @@ export function createHandler(
     await start(engines.transformers(), request.source, reason, gpuFailure);
   }
 
-  async function chat(id: number, request: ChatRequest | SummarizeRequest, signal: AbortSignal) {
+  /** Runs a reply or a summary on the loaded model, streaming what it writes. */
+  async function generate(id: number, request: ChatRequest | SummarizeRequest, signal: AbortSignal) {
     if (!current) throw new Error('No model is loaded yet.');
     try {
       if (request.type === 'summarize') {
@@ -139,7 +140,7 @@ export function createHandler(
           if (request.type !== 'load') post({ id: request.id, type: 'done', stopReason: 'aborted' });
           else throw new LoadCancelledError();
         } else if (request.type === 'load') await load(request, controller.signal);
-        else await chat(request.id, request, controller.signal);
+        else await generate(request.id, request, controller.signal);
       } catch (error) {
         post({ id: request.id, type: 'error', ...describeError(error) });
       } finally {
