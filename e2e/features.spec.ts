@@ -140,3 +140,33 @@ test('turns that no longer fit the context are summarised, and the memory marker
   await page.reload();
   await expect(page.getByRole('note', { name: 'Model memory starts here' })).toBeVisible();
 });
+
+test('settings can belong to one conversation; the others keep the app-wide ones', async ({ page }) => {
+  await loadTinyModel(page);
+  await sendMessage(page, 'A conversation with Bob');
+  await waitForReplyEnd(page, 0);
+  let settings = await openSettings(page);
+  await settings.getByRole('checkbox', { name: 'Only for this conversation' }).check();
+  await settings.getByRole('textbox', { name: 'Name' }).fill('Bob');
+  await settings.getByRole('textbox', { name: 'Name' }).blur();
+  await settings.getByRole('button', { name: 'Close' }).click();
+  await sendMessage(page, 'Hello Bob');
+  await waitForReplyEnd(page, 1);
+  expect(await promptOf(page, 1)).toMatch(/\nBob:$/);
+
+  await page.getByRole('navigation', { name: 'Conversations' }).getByRole('button', { name: 'New chat' }).click();
+  await sendMessage(page, 'A conversation with the default bot');
+  await waitForReplyEnd(page, 0);
+  expect(await promptOf(page, 0)).toMatch(/\nChatbot:$/);
+  settings = await openSettings(page);
+  await expect(settings.getByRole('checkbox', { name: 'Only for this conversation' })).not.toBeChecked();
+  await expect(settings.getByRole('textbox', { name: 'Name' })).toHaveValue('Chatbot');
+  await settings.getByRole('button', { name: 'Close' }).click();
+
+  // Back in Bob's conversation, after a reload, its own settings are still there.
+  await page.reload();
+  await page.getByRole('navigation', { name: 'Conversations' }).getByRole('button', { name: /^A conversation with Bob/ }).click();
+  settings = await openSettings(page);
+  await expect(settings.getByRole('checkbox', { name: 'Only for this conversation' })).toBeChecked();
+  await expect(settings.getByRole('textbox', { name: 'Name' })).toHaveValue('Bob');
+});

@@ -128,8 +128,24 @@ export class ChatState {
     return ready;
   }
 
+  /** What the next reply uses: the open conversation's own settings, else the app-wide ones. */
+  get activeSettings(): ChatSettings {
+    return this.library.current?.settings ?? this.settings;
+  }
+
+  get conversationHasOwnSettings(): boolean {
+    return Boolean(this.library.current?.settings);
+  }
+
+  /** Saves the settings being edited, wherever they belong. */
   saveSettings() {
-    saveSettings($state.snapshot(this.settings), localStorage);
+    if (this.library.current?.settings) void this.library.setConversationSettings(this.library.current.settings);
+    else saveSettings($state.snapshot(this.settings), localStorage);
+  }
+
+  /** Starts this conversation off with a copy of the app-wide settings, or drops its own. */
+  useOwnSettings(own: boolean) {
+    void this.library.setConversationSettings(own ? $state.snapshot(this.settings) : null);
   }
 
   /** The turns the model still reads verbatim: those after the summary's end, before `end`. */
@@ -239,7 +255,7 @@ export class ChatState {
     reply.model = info.model;
     const history = memory.turns.map((t) => t.turn);
     this.activeRequest = this.client.send(
-      { type: 'chat', history, summary: memory.summary, message, settings: $state.snapshot(this.settings), intent, continuation },
+      { type: 'chat', history, summary: memory.summary, message, settings: $state.snapshot(this.activeSettings), intent, continuation },
       (response: Response) => {
         switch (response.type) {
           case 'intent':
@@ -288,7 +304,7 @@ export class ChatState {
     const nextStart = memory.turns[dropped.length]?.userId ?? this.library.messages[this.library.messages.indexOf(reply) - 1]?.id;
     let summary = '';
     this.summarizing = this.client.send(
-      { type: 'summarize', summary: memory.summary, turns: dropped, persona: $state.snapshot(this.settings.persona) },
+      { type: 'summarize', summary: memory.summary, turns: dropped, persona: $state.snapshot(this.activeSettings.persona) },
       (response) => {
         if (response.type === 'summary') summary = response.text;
         if (response.type === 'done' || response.type === 'error') this.summarizing = null;

@@ -1,5 +1,6 @@
 import * as db from './store/db.svelte';
 import { planImport, parseImport, toExport, toMarkdown, type ImportPlan } from './store/transfer';
+import type { ChatSettings } from '../../workers/protocol';
 import { byTime, titleFrom, type AssistantMessage, type Conversation, type Message } from './store/types';
 
 const SELECTED_KEY = 'phi-chat.selected-conversation';
@@ -93,6 +94,15 @@ export class Library {
     if (conversation?.memoryStart && gone.has(conversation.memoryStart)) {
       await this.setMemory(conversation.summary ?? '', this.messages.find((m) => m.createdAt >= memoryStartedAt!)?.id);
     }
+  }
+
+  /** Gives the open conversation settings of its own, or (null) returns it to the app-wide ones. */
+  async setConversationSettings(settings: ChatSettings | null) {
+    const conversation = this.current;
+    if (!conversation) return;
+    if (settings) conversation.settings = settings;
+    else delete conversation.settings;
+    await this.write(() => db.saveConversation(conversation));
   }
 
   /** Records the running summary and the first message the model still reads verbatim. */

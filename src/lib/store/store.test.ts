@@ -61,6 +61,16 @@ describe('export and import', () => {
     expect(Object.getPrototypeOf(back.messages[0])).toBe(Object.prototype);
   });
 
+  it('carries a conversation’s own settings, clamped and stripped like saved ones', () => {
+    const file = JSON.parse(exported());
+    file.conversations[0].settings = { generation: { temperature: 50, topK: 10 }, persona: { name: 'Bob', description: 'A professor.' }, evil: true };
+    const [back] = parseImport(JSON.stringify(file));
+    expect(back.conversation.settings?.generation).toMatchObject({ temperature: 2, topK: 10 });
+    expect(back.conversation.settings?.persona).toEqual({ name: 'Bob', description: 'A professor.' });
+    expect(back.conversation.settings).not.toHaveProperty('evil');
+    expect(parseImport(exported())[0].conversation).not.toHaveProperty('settings');
+  });
+
   it('marks a reply exported mid-stream as interrupted', () => {
     const [back] = parseImport(exported().replace('"status":"done"', '"status":"streaming"'));
     expect(back.messages.find((m) => m.id === 'm2')).toMatchObject({ status: 'interrupted' });

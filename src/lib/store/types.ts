@@ -1,4 +1,4 @@
-import type { Classification, PromptInfo, ReplyStats, StopReason } from '../../../workers/protocol';
+import type { ChatSettings, Classification, PromptInfo, ReplyStats, StopReason } from '../../../workers/protocol';
 
 /** Bumped whenever the stored shape changes; `schema.ts` holds the migrations. */
 export const SCHEMA_VERSION = 1;
@@ -15,6 +15,8 @@ export interface Conversation {
    */
   summary?: string;
   memoryStart?: string;
+  /** Settings for this conversation only; without them it follows the app-wide ones. */
+  settings?: ChatSettings;
 }
 
 export type ReplyStatus = 'thinking' | 'streaming' | 'done' | 'stopped' | 'interrupted' | 'error';
