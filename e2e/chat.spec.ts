@@ -7,6 +7,14 @@ test('the page loads and offers to load the model', async ({ page }) => {
   await expect(page.getByRole('textbox', { name: 'Message' })).toBeVisible();
 });
 
+test('pressing Load model leaves the focus in the message box, not lost with the button', async ({ page }) => {
+  await page.goto(modelLink());
+  await page.getByRole('button', { name: 'Load model' }).focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('textbox', { name: 'Message' })).toBeFocused();
+  await expect(page.getByLabel('Engine')).toContainText('transformers.js');
+});
+
 test('the model loads with visible progress, then says which engine and device it runs on', async ({ page, context }) => {
   // A slow link (3 MB/s) so the download takes long enough to watch, as it would for phi-2.
   const cdp = await context.newCDPSession(page);
