@@ -77,6 +77,18 @@ test('Stop ends a long reply early and keeps what was written', async ({ page })
   await expect(page.getByRole('button', { name: 'Send' })).toBeVisible();
 });
 
+test('Stop while the model is still downloading ends the reply without one', async ({ page, context }) => {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: 1_000_000, uploadThroughput: -1 });
+  await page.goto(modelLink());
+  await sendMessage(page, 'Hello, are you there?');
+  await expect(page.getByRole('progressbar')).toBeVisible();
+  await page.getByRole('button', { name: 'Stop' }).click();
+  await expect(reply(page, 0).getByText('Stopped.')).toBeVisible({ timeout: 90_000 });
+  await expect(reply(page, 0).getByTestId('reply-text')).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Send' })).toBeVisible();
+});
+
 test('Escape stops a reply too', async ({ page }) => {
   await loadTinyModel(page);
   await sendMessage(page, 'Tell me everything about your plans.');

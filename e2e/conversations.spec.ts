@@ -218,3 +218,17 @@ test('the app asks to keep its storage once the user starts chatting, and says w
   await chat(page, 'Hello', 0);
   await expect(sidebar(page).getByLabel('Storage persistence')).toHaveText(/Saved on this device/);
 });
+
+test('a reply keeps streaming while the user looks at another conversation, and is whole on return', async ({ page }) => {
+  await loadTinyModel(page);
+  await sendMessage(page, 'Write a long answer while I look elsewhere');
+  await expect(reply(page, 0).getByTestId('reply-text')).not.toBeEmpty();
+  await sidebar(page).getByRole('button', { name: 'New chat' }).click();
+  await expect(page.getByRole('article')).toHaveCount(0);
+  await conversationButton(page, /^Write a long answer/).click();
+  await waitForReplyEnd(page, 0);
+  await expect(reply(page, 0).getByText('Cut off at the reply length limit.')).toBeVisible();
+  const shown = (await reply(page, 0).getByTestId('reply-text').textContent())!;
+  await page.reload();
+  await expect(reply(page, 0).getByTestId('reply-text')).toHaveText(shown);
+});

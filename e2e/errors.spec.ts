@@ -17,6 +17,7 @@ test('a model URL that 404s names the missing file, offers Retry and keeps the a
   await page.getByRole('combobox', { name: 'Weights' }).selectOption('fp32');
   await page.getByRole('button', { name: 'Load this model' }).click();
   await expect(page.getByLabel('Engine')).toContainText('transformers.js');
+  await expect(page.getByLabel('Engine')).toContainText('phi-tiny fp32');
 });
 
 test('a broken ONNX file is named in the error', async ({ page }) => {

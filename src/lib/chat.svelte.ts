@@ -14,7 +14,7 @@ import type {
 } from '../../workers/protocol';
 import { InferenceClient, WORKER_CRASHED } from './inference-client';
 import { Library } from './library.svelte';
-import { loadSettings, saveSettings } from './settings';
+import { loadSettings, normalizeSettings, saveSettings } from './settings';
 import type { AssistantMessage, Message } from './store/types';
 import { throttle } from './throttle';
 
@@ -65,13 +65,17 @@ export class ChatState {
   private summarizing: number | null = null;
   /** The most recent load; an older one still running has been cancelled by it. */
   private latestLoad: Promise<boolean> | null = null;
+  /** Stop was pressed while the reply still waited for the model to load. */
+  private stopRequested = false;
+  // Reactive, so the model panel follows a switch of model, mirror or engine.
+  source = $state<ModelSource>() as ModelSource;
+  gpuSource = $state<GpuModelSource>() as GpuModelSource;
+  preference = $state<EnginePreference>() as EnginePreference;
 
-  constructor(
-    public source: ModelSource,
-    spawn: () => Worker,
-    public gpuSource: GpuModelSource,
-    public preference: EnginePreference,
-  ) {
+  constructor(source: ModelSource, spawn: () => Worker, gpuSource: GpuModelSource, preference: EnginePreference) {
+    this.source = source;
+    this.gpuSource = gpuSource;
+    this.preference = preference;
     this.client = new InferenceClient(spawn, () => {
       this.model = { status: 'idle' };
       this.notice = WORKER_CRASHED;
@@ -87,7 +91,7 @@ export class ChatState {
     this.source = source;
     this.model = { status: 'loading', files: [] };
     const load = new Promise<boolean>((resolve) => {
-      this.client.send({ type: 'load', source, gpuSource: this.gpuSource, preference: this.preference }, (response) => {
+      this.client.send({ type: 'load', source: $state.snapshot(source), gpuSource: $state.snapshot(this.gpuSource), preference: this.preference }, (response) => {
         // A newer load cancelled this one; only the newest speaks for the model.
         if (load !== this.latestLoad) {
           if (response.type === 'loaded' || response.type === 'error') resolve(false);
@@ -137,10 +141,17 @@ export class ChatState {
     return Boolean(this.library.current?.settings);
   }
 
-  /** Saves the settings being edited, wherever they belong. */
+  /** Saves the settings being edited, wherever they belong, clamped to their ranges first. */
   saveSettings() {
-    if (this.library.current?.settings) void this.library.setConversationSettings(this.library.current.settings);
-    else saveSettings($state.snapshot(this.settings), localStorage);
+    const conversation = this.library.current;
+    const settings = normalizeSettings($state.snapshot(this.activeSettings));
+    if (conversation?.settings) {
+      conversation.settings = settings;
+      void this.library.setConversationSettings(settings);
+    } else {
+      this.settings = settings;
+      saveSettings(settings, localStorage);
+    }
   }
 
   /** Starts this conversation off with a copy of the app-wide settings, or drops its own. */
@@ -237,15 +248,22 @@ export class ChatState {
     if (this.summarizing !== null) this.client.stop(this.summarizing);
     const saver = throttle(() => void this.library.save(reply), SAVE_INTERVAL_MS);
     let finish!: () => void;
-    this.library.holdReply(reply.id, new Promise<void>((resolve) => (finish = resolve)));
+    this.library.holdReply(reply, new Promise<void>((resolve) => (finish = resolve)));
     const end = async () => {
-      saver.flush();
+      saver.cancel();
       await this.library.save(reply);
       this.activeRequest = null;
       finish();
     };
 
-    if (!(await this.modelReady())) {
+    this.stopRequested = false;
+    const ready = await this.modelReady();
+    if (this.stopRequested) {
+      reply.status = 'stopped';
+      reply.stopReason = 'aborted';
+      return end();
+    }
+    if (!ready) {
       reply.status = 'error';
       reply.error = 'The model is not loaded, so there is no reply.';
       return end();
@@ -283,8 +301,7 @@ export class ChatState {
             reply.error = response.message;
             reply.errorDetail = response.detail;
             void end();
-            // The engine died with the GPU device: load again at once, so Regenerate finds it ready.
-            if (response.deviceLost) void this.loadModel();
+            if (response.deviceLost) this.reloadAfterDeviceLoss();
             break;
         }
       },
@@ -308,6 +325,7 @@ export class ChatState {
       (response) => {
         if (response.type === 'summary') summary = response.text;
         if (response.type === 'done' || response.type === 'error') this.summarizing = null;
+        if (response.type === 'error' && response.deviceLost) this.reloadAfterDeviceLoss();
         if (response.type === 'done' && response.stopReason === 'end' && summary && this.library.currentId === conversationId) {
           void this.library.setMemory(summary, nextStart);
         }
@@ -315,7 +333,15 @@ export class ChatState {
     );
   }
 
+  /** The engine died with its GPU device (in a reply or a summary): load again at once, so the next message or Regenerate finds it ready. */
+  private reloadAfterDeviceLoss() {
+    void this.loadModel();
+  }
+
   stop() {
-    if (this.activeRequest !== null && this.activeRequest > 0) this.client.stop(this.activeRequest);
+    if (this.activeRequest === null) return;
+    // Still waiting for the model: the reply ends as stopped once the wait is over.
+    if (this.activeRequest < 0) this.stopRequested = true;
+    else this.client.stop(this.activeRequest);
   }
 }

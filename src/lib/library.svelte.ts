@@ -26,8 +26,11 @@ export class Library {
   persistence = $state<Persistence>('unknown');
   ready = $state(false);
   readonly current = $derived(this.conversations.find((c) => c.id === this.currentId) ?? null);
-  /** Replies this tab is writing; a refresh from another tab's change must not replace them. */
-  private readonly writing = new Set<string>();
+  /**
+   * Replies this tab is writing, by id: the live objects. Re-reading a conversation (another tab's
+   * change, or opening it again) puts them back in place of their stored copies, which lag behind.
+   */
+  private readonly writing = new Map<string, Message>();
 
   async init() {
     const plan = await db.openStore();
@@ -45,7 +48,7 @@ export class Library {
   async select(id: string) {
     this.currentId = id;
     localStorage.setItem(SELECTED_KEY, id);
-    this.messages = (await db.loadMessages(id)).sort(byTime);
+    this.messages = (await db.loadMessages(id)).map((m) => this.writing.get(m.id) ?? m).sort(byTime);
     await this.markInterrupted();
   }
 
@@ -72,6 +75,8 @@ export class Library {
 
   /** Writes a message (a reply as it grows) and bumps its conversation's last activity. */
   async save(message: Message) {
+    // A reply still streaming into a conversation that was deleted meanwhile is not written back.
+    if (!this.conversations.some((c) => c.id === message.conversationId)) return;
     message.updatedAt = Date.now();
     await this.write(() => db.saveMessage(message));
     const conversation = this.conversations.find((c) => c.id === message.conversationId);
@@ -115,10 +120,10 @@ export class Library {
   }
 
   /** Marks a reply as being written by this tab for as long as `done` is pending. */
-  holdReply(messageId: string, done: Promise<unknown>) {
-    this.writing.add(messageId);
-    void navigator.locks?.request(replyLock(messageId), () => done.catch(() => undefined));
-    void done.finally(() => this.writing.delete(messageId));
+  holdReply(reply: Message, done: Promise<unknown>) {
+    this.writing.set(reply.id, reply);
+    void navigator.locks?.request(replyLock(reply.id), () => done.catch(() => undefined));
+    void done.finally(() => this.writing.delete(reply.id));
   }
 
   async rename(id: string, title: string) {
@@ -197,7 +202,10 @@ export class Library {
     // Union by id: this tab's live replies win, and a message still on its way to the database stays.
     const merged = new Map(stored.map((m) => [m.id, m]));
     for (const m of this.messages) {
-      if (this.writing.has(m.id) || !merged.has(m.id)) merged.set(m.id, m);
+      if (!merged.has(m.id)) merged.set(m.id, m);
+    }
+    for (const [id, live] of this.writing) {
+      if (merged.has(id)) merged.set(id, live);
     }
     this.messages = [...merged.values()].sort(byTime);
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_INSTRUCTIONS } from '../../prompts';
 import { defaultChatSettings } from '../../workers/defaults';
 import { memoryStorage } from './memory-storage';
-import { loadSettings, parseSettings, saveSettings, SETTINGS_KEY } from './settings';
+import { loadSettings, normalizeSettings, parseSettings, saveSettings, SETTINGS_KEY } from './settings';
 
 describe('settings', () => {
   it('start from the defaults, with the instructions from prompts/', () => {
@@ -44,5 +44,14 @@ describe('settings', () => {
     const storage = memoryStorage();
     storage.setItem(SETTINGS_KEY, '{oops');
     expect(loadSettings(storage)).toEqual(defaultChatSettings());
+  });
+
+  it('normalise a form being edited: an emptied number field goes back to its default', () => {
+    const edited = defaultChatSettings() as unknown as { generation: Record<string, unknown> };
+    edited.generation.maxNewTokens = null;
+    edited.generation.temperature = '';
+    const settings = normalizeSettings(edited);
+    expect(settings.generation.maxNewTokens).toBe(256);
+    expect(settings.generation.temperature).toBe(0.7);
   });
 });

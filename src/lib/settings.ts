@@ -18,18 +18,23 @@ const clamp = (value: unknown, { min, max }: { min: number; max: number }, fallb
 const text = (value: unknown, fallback: string, max: number) => (typeof value === 'string' ? value.slice(0, max) : fallback);
 const record = (value: unknown): Record<string, unknown> => (typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {});
 
-/**
- * Reads saved settings over the defaults: unknown fields are dropped, numbers are clamped to their
- * range, and anything unreadable falls back to the default, so a bad value can never break a prompt.
- */
+/** Saved settings (JSON) over the defaults; see `normalizeSettings`. */
 export function parseSettings(json: string | null): ChatSettings {
-  const defaults = defaultChatSettings();
-  let saved: Record<string, unknown> = {};
   try {
-    saved = record(JSON.parse(json ?? '{}'));
+    return normalizeSettings(JSON.parse(json ?? '{}'));
   } catch {
-    return defaults;
+    return defaultChatSettings();
   }
+}
+
+/**
+ * Settings from anywhere (storage, an import, a form being edited) over the defaults: unknown
+ * fields are dropped, numbers are clamped to their range, and anything unreadable (an emptied
+ * number field, say) falls back to the default, so a bad value can never break a prompt.
+ */
+export function normalizeSettings(value: unknown): ChatSettings {
+  const defaults = defaultChatSettings();
+  const saved = record(value);
   const generation = record(saved.generation);
   const persona = record(saved.persona);
   const instructions = record(saved.instructions);

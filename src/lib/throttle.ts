@@ -15,6 +15,11 @@ export function throttle(task: () => void, intervalMs: number) {
       if (timer) return;
       timer = setTimeout(run, Math.max(0, last + intervalMs - Date.now()));
     },
+    /** Drops a pending run (the caller is about to do the final one itself). */
+    cancel() {
+      if (timer) clearTimeout(timer);
+      timer = null;
+    },
     /** Runs a pending task now (the reply ended); does nothing when none is pending. */
     flush() {
       if (!timer) return;

@@ -1,5 +1,5 @@
 import { INTENTS, type Classification, type PromptInfo, type ReplyStats } from '../../../workers/protocol';
-import { parseSettings } from '../settings';
+import { normalizeSettings } from '../settings';
 import { byTime, type AssistantMessage, type Conversation, type Message, type ReplyStatus } from './types';
 
 /** Export/import: the file format, its strict validation, and how an import merges. */
@@ -182,7 +182,7 @@ export function parseImport(text: string): ImportedConversation[] {
     if (summary !== undefined) conversation.summary = summary;
     if (memoryStart !== undefined) conversation.memoryStart = memoryStart;
     // The settings go through the same strict reader as saved app settings: clamped, unknown keys dropped.
-    if (isObject(c.settings)) conversation.settings = parseSettings(JSON.stringify(c.settings));
+    if (isObject(c.settings)) conversation.settings = normalizeSettings(c.settings);
     return { conversation, messages };
   });
 }
