@@ -7,6 +7,7 @@ export const INTENTS = ['support', 'sales', 'joke'] as const;
 export type Intent = (typeof INTENTS)[number];
 /** What the reply was generated with: a classified intent, or `general` when the classifier was unsure. */
 export type RouteIntent = Intent | 'general';
+export const ROUTES: readonly RouteIntent[] = [...INTENTS, 'general'];
 
 export type Dtype = 'fp32' | 'fp16' | 'q8' | 'q4' | 'q4f16';
 

@@ -6,13 +6,13 @@
  */
 
 // A speaker name: one to three capitalised words (`Human`, `Chatbot`, `Mary Ann`), then a colon.
-const NAME = String.raw`[A-Z][A-Za-z'’-]{0,23}(?: [A-Z][A-Za-z'’-]{0,23}){0,2}`;
+export const SPEAKER_NAME = String.raw`[A-Z][A-Za-z'’-]{0,23}(?: [A-Z][A-Za-z'’-]{0,23}){0,2}`;
 
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+export const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** A pattern matching every non-empty prefix of `name` and the name itself, so a partial one is held back. */
 function prefixes(name: string): string {
-  return [...name].reduceRight((rest, char) => `${escape(char)}(?:${rest})?`, '');
+  return [...name].reduceRight((rest, char) => `${escapeRegExp(char)}(?:${rest})?`, '');
 }
 
 export interface FilterResult {
@@ -31,9 +31,9 @@ export class StopSequenceFilter {
 
   /** `speakers`: names beyond the capitalised ones, such as a persona called "bob" or "R2-D2". */
   constructor(speakers: readonly string[] = []) {
-    const names = [NAME, ...speakers.filter(Boolean).map(escape)].join('|');
+    const names = [SPEAKER_NAME, ...speakers.filter(Boolean).map(escapeRegExp)].join('|');
     this.marker = new RegExp(String.raw`\n[ \t]*(?:${names}):`);
-    this.partial = new RegExp(String.raw`\n[ \t]*(?:${[NAME, ...speakers.filter(Boolean).map((s) => prefixes(s))].join('|')})?$`);
+    this.partial = new RegExp(String.raw`\n[ \t]*(?:${[SPEAKER_NAME, ...speakers.filter(Boolean).map((s) => prefixes(s))].join('|')})?$`);
   }
 
   push(chunk: string): FilterResult {

@@ -34,9 +34,6 @@ export class InferenceClient {
     if (this.listeners.has(target)) this.worker?.postMessage({ id: this.nextId++, type: 'stop', target } satisfies Request);
   }
 
-  get alive(): boolean {
-    return this.worker !== null;
-  }
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;

@@ -1,7 +1,7 @@
 import * as db from './store/db.svelte';
 import { planImport, parseImport, toExport, toMarkdown, type ImportPlan } from './store/transfer';
 import type { ChatSettings } from '../../workers/protocol';
-import { byTime, titleFrom, type AssistantMessage, type Conversation, type Message } from './store/types';
+import { byTime, isPending, titleFrom, type AssistantMessage, type Conversation, type Message } from './store/types';
 
 const SELECTED_KEY = 'phi-chat.selected-conversation';
 const PERSIST_ASKED_KEY = 'phi-chat.persist-asked';
@@ -11,7 +11,6 @@ export type Persistence = 'unknown' | 'persistent' | 'best-effort' | 'unsupporte
 /** The name of the Web Lock a tab holds while it writes a reply; other tabs read it to tell a live reply from an interrupted one. */
 export const replyLock = (messageId: string) => `phi-chat-reply:${messageId}`;
 
-const isPending = (m: Message): m is AssistantMessage => m.role === 'assistant' && (m.status === 'thinking' || m.status === 'streaming');
 
 /**
  * The stored conversations and the open one. Every change is written to IndexedDB (unless the data

@@ -1,8 +1,7 @@
 import { defaultChatSettings } from '../../workers/defaults';
-import { INTENTS, type ChatSettings, type RouteIntent } from '../../workers/protocol';
+import { ROUTES, type ChatSettings, type RouteIntent } from '../../workers/protocol';
 
 export const SETTINGS_KEY = 'phi-chat.settings';
-const ROUTES: readonly RouteIntent[] = [...INTENTS, 'general'];
 
 /** The range each generation setting may take; the inputs use the same bounds. */
 export const LIMITS = {

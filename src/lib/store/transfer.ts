@@ -1,4 +1,4 @@
-import { INTENTS, type Classification, type PromptInfo, type ReplyStats } from '../../../workers/protocol';
+import { INTENTS, ROUTES, type Classification, type PromptInfo, type ReplyStats } from '../../../workers/protocol';
 import { normalizeSettings } from '../settings';
 import { byTime, type AssistantMessage, type Conversation, type Message, type ReplyStatus } from './types';
 
@@ -84,7 +84,7 @@ function classification(v: Json, path: string): Classification {
     if (typeof p !== 'number' || !(p >= 0 && p <= 1)) return fail(`${path}.probabilities.${intent}`, 'must be a probability');
     probabilities[intent] = p;
   }
-  const route = oneOf(v.route, [...INTENTS, 'general'] as const, `${path}.route`);
+  const route = oneOf(v.route, ROUTES, `${path}.route`);
   return v.overridden === true ? { probabilities, route, overridden: true } : { probabilities, route };
 }
 

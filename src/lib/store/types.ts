@@ -49,6 +49,9 @@ export interface AssistantMessage extends MessageBase {
 
 export type Message = UserMessage | AssistantMessage;
 
+/** A reply still being written: classified or not, with no end yet. */
+export const isPending = (m: Message): m is AssistantMessage => m.role === 'assistant' && (m.status === 'thinking' || m.status === 'streaming');
+
 /** Messages in conversation order; ties (two tabs in the same millisecond) break by id. */
 export function byTime(a: Message, b: Message): number {
   return a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
