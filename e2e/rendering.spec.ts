@@ -98,18 +98,25 @@ test('code blocks are highlighted, labelled, and their copy buttons copy exactly
   await expect(text.getByRole('button', { name: 'Copy code' })).toHaveCount(2, { timeout: 5000 });
 });
 
-/** Records, in the page, how many times each frame changed the streaming reply's DOM. */
+/** Records, in the page, how many times each animation frame changed the streaming reply's DOM. */
 async function countRendersPerFrame(page: Page) {
   await page.evaluate(() => {
     const w = window as unknown as { rendersPerFrame: Map<number, number> };
     w.rendersPerFrame = new Map();
+    // Frames are numbered by a rAF loop of our own: its callback is queued a frame ahead, so it runs
+    // before the app's in every frame. (Chromium can give two frames the same timestamp, so
+    // neither the rAF argument nor document.timeline tells frames apart.)
+    let frame = 0;
+    const tick = () => {
+      frame += 1;
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
     new MutationObserver((records) => {
       const live = records.some((r) => {
         const element = r.target instanceof Element ? r.target : r.target.parentElement;
         return element?.closest('[data-testid="reply-text"]')?.classList.contains('live');
       });
-      // Every rAF callback of one frame, and the microtasks after them, see the same timeline time.
-      const frame = Number(document.timeline.currentTime);
       if (live) w.rendersPerFrame.set(frame, (w.rendersPerFrame.get(frame) ?? 0) + 1);
     }).observe(document.body, { subtree: true, childList: true, characterData: true });
   });
