@@ -77,16 +77,23 @@ const linearMs = await timeIt(5, () => {
   }
 });
 
-// 4. Streaming decode re-decodes the whole reply each token (to hold back split characters): the
-//    cost per token at 256 tokens against 16 says how that grows.
-const ids = Array.from({ length: 256 }, (_, i) => 256 + (i % 300));
-const perToken = async (n: number) =>
+// 4. Streaming decode: the text each new token adds, with split characters held back. The decoder
+//    decodes a short window per token; re-decoding the whole reply each token is the baseline. Cost
+//    per token at 1024 tokens against 16 says whether it grows with the reply.
+const ids = Array.from({ length: 1024 }, (_, i) => 256 + (i % 300));
+const decodeText = (x: number[]) => tokenizer.decode(x, { skip_special_tokens: true });
+const perToken = async (n: number, next: () => (ids: number[]) => unknown) =>
   (await timeIt(5, () => {
-    const decoder = new IncrementalDecoder((x) => tokenizer.decode(x, { skip_special_tokens: true }));
-    for (let i = 1; i <= n; i++) decoder.next(ids.slice(0, i));
+    const step = next();
+    for (let i = 1; i <= n; i++) step(ids.slice(0, i));
   })) / n;
-const decode16 = await perToken(16);
-const decode256 = await perToken(256);
+const windowed = () => {
+  const decoder = new IncrementalDecoder(decodeText);
+  return (x: number[]) => decoder.next(x);
+};
+const decode16 = await perToken(16, windowed);
+const decode1024 = await perToken(1024, windowed);
+const wholeReply1024 = await perToken(1024, () => decodeText);
 
 const results = {
   loadMs: Math.round(loadMs),
@@ -95,7 +102,13 @@ const results = {
   prefillTokensPerSecond: median(stats.map((s) => s.prefillTokensPerSecond)),
   decodeTokensPerSecond: median(stats.map((s) => s.decodeTokensPerSecond)),
   promptFit200Turns: { binaryMs: Number(binaryMs.toFixed(1)), linearMs: Number(linearMs.toFixed(1)), speedup: Number((linearMs / binaryMs).toFixed(1)) },
-  streamingDecodePerToken: { at16Ms: Number(decode16.toFixed(4)), at256Ms: Number(decode256.toFixed(4)), growth: Number((decode256 / decode16).toFixed(1)) },
+  streamingDecodePerToken: {
+    at16Ms: Number(decode16.toFixed(4)),
+    at1024Ms: Number(decode1024.toFixed(4)),
+    growth: Number((decode1024 / decode16).toFixed(1)),
+    wholeReplyAt1024Ms: Number(wholeReply1024.toFixed(4)),
+    speedup: Number((wholeReply1024 / decode1024).toFixed(1)),
+  },
 };
 console.table({
   'load (ms)': results.loadMs,
@@ -106,7 +119,8 @@ console.table({
   'fit 200 turns, binary (ms)': results.promptFit200Turns.binaryMs,
   'fit 200 turns, linear (ms)': results.promptFit200Turns.linearMs,
   'fit speedup (linear / binary)': results.promptFit200Turns.speedup,
-  'decode cost per token, 256 vs 16 tokens': results.streamingDecodePerToken.growth,
+  'stream decode cost per token, 1024 vs 16 tokens': results.streamingDecodePerToken.growth,
+  'stream decode speedup at 1024 (whole reply / window)': results.streamingDecodePerToken.speedup,
 });
 await mkdir('bench-results', { recursive: true });
 await writeFile('bench-results/latest.json', `${JSON.stringify({ date: new Date().toISOString(), ...results }, null, 2)}\n`);
