@@ -1,4 +1,5 @@
 import * as db from './store/db.svelte';
+import { describeWriteError, PendingWrites } from './store/pending-writes';
 import { planImport, parseImport, toExport, toMarkdown, type ImportPlan } from './store/transfer';
 import type { ChatSettings } from '../../workers/protocol';
 import { byTime, isPending, titleFrom, type AssistantMessage, type Conversation, type Message } from './store/types';
@@ -23,6 +24,8 @@ export class Library {
   /** Set when the stored data is from a newer version of the app: shown, never overwritten. */
   readOnly = $state<string | null>(null);
   persistence = $state<Persistence>('unknown');
+  /** Set while changes cannot be written (storage full, say): they stay on screen and are retried. */
+  saveError = $state<string | null>(null);
   ready = $state(false);
   readonly current = $derived(this.conversations.find((c) => c.id === this.currentId) ?? null);
   /**
@@ -30,6 +33,7 @@ export class Library {
    * change, or opening it again) puts them back in place of their stored copies, which lag behind.
    */
   private readonly writing = new Map<string, Message>();
+  private readonly pending = new PendingWrites((error) => (this.saveError = error === null ? null : describeWriteError(error)));
 
   async init() {
     const plan = await db.openStore();
@@ -64,7 +68,7 @@ export class Library {
       this.conversations.unshift(conversation);
       this.currentId = conversation.id;
       localStorage.setItem(SELECTED_KEY, conversation.id);
-      await this.write(() => db.saveConversation(conversation));
+      await this.saveConversation(conversation);
     }
     this.messages.push({ ...message, conversationId: this.currentId } as Message);
     const stored = this.messages.at(-1)!;
@@ -77,12 +81,12 @@ export class Library {
     // A reply still streaming into a conversation that was deleted meanwhile is not written back.
     if (!this.conversations.some((c) => c.id === message.conversationId)) return;
     message.updatedAt = Date.now();
-    await this.write(() => db.saveMessage(message));
+    await this.write(() => db.saveMessage(message), messageKey(message));
     const conversation = this.conversations.find((c) => c.id === message.conversationId);
     if (conversation && conversation.updatedAt < message.createdAt) {
       conversation.updatedAt = message.createdAt;
       this.conversations.sort((a, b) => b.updatedAt - a.updatedAt);
-      await this.write(() => db.saveConversation(conversation));
+      await this.saveConversation(conversation);
     }
   }
 
@@ -93,6 +97,7 @@ export class Library {
     const conversation = this.current;
     const memoryStartedAt = this.messages.find((m) => m.id === conversation?.memoryStart)?.createdAt;
     this.messages = this.messages.filter((m) => !gone.has(m.id));
+    for (const id of ids) this.pending.forget(`${this.currentId}/${id}`);
     await this.write(() => db.deleteMessages(this.currentId!, ids));
     // The memory marker moves on to the next message that is still there.
     if (conversation?.memoryStart && gone.has(conversation.memoryStart)) {
@@ -106,7 +111,7 @@ export class Library {
     if (!conversation) return;
     if (settings) conversation.settings = settings;
     else delete conversation.settings;
-    await this.write(() => db.saveConversation(conversation));
+    await this.saveConversation(conversation);
   }
 
   /** Records the running summary and the first message the model still reads verbatim. */
@@ -115,7 +120,7 @@ export class Library {
     if (!conversation) return;
     conversation.summary = summary || undefined;
     conversation.memoryStart = memoryStart;
-    await this.write(() => db.saveConversation(conversation));
+    await this.saveConversation(conversation);
   }
 
   /** Marks a reply as being written by this tab for as long as `done` is pending. */
@@ -130,7 +135,7 @@ export class Library {
     const clean = title.trim().slice(0, 200);
     if (!conversation || !clean) return;
     conversation.title = clean;
-    await this.write(() => db.saveConversation(conversation));
+    await this.saveConversation(conversation);
   }
 
   /** Deletes a conversation at once and returns a function that puts it back. */
@@ -141,6 +146,7 @@ export class Library {
     const messages = await db.loadMessages(id);
     this.conversations = this.conversations.filter((c) => c.id !== id);
     if (this.currentId === id) this.newChat();
+    this.pending.forget(id);
     await this.write(() => db.deleteConversation(id));
     return async () => {
       await this.write(() => db.saveAll([snapshot], messages));
@@ -217,13 +223,26 @@ export class Library {
     for (const reply of pending) {
       if (held.has(replyLock(reply.id))) continue;
       reply.status = 'interrupted';
-      await this.write(() => db.saveMessage(reply));
+      await this.write(() => db.saveMessage(reply), messageKey(reply));
     }
   }
 
-  private async write(operation: () => Promise<void>) {
-    if (!this.readOnly) await operation();
+  /** Writes again what could not be written; `saveError` says whether that worked. */
+  retrySaves() {
+    return this.pending.retry();
+  }
+
+  private saveConversation(conversation: Conversation) {
+    return this.write(() => db.saveConversation(conversation), conversation.id);
+  }
+
+  /** Never throws: a write that fails is reported in `saveError` and, with a key, kept to retry. */
+  private async write(operation: () => Promise<void>, key?: string) {
+    if (!this.readOnly) await this.pending.run(operation, key);
   }
 }
+
+/** A message's key among the pending writes: under its conversation's, so forgetting that forgets it. */
+const messageKey = (message: Message) => `${message.conversationId}/${message.id}`;
 
 type UserMessage = Extract<Message, { role: 'user' }>;
