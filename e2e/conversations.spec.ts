@@ -10,6 +10,24 @@ async function chat(page: Page, text: string, n: number) {
   await waitForReplyEnd(page, n);
 }
 
+/** How much of the reply text IndexedDB holds so far. */
+function storedReplyLength(page: Page) {
+  return page.evaluate(async () => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open('phi-chat-messages');
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const all = await new Promise<{ role: string; text: string }[]>((resolve, reject) => {
+      const request = db.transaction('messages').objectStore('messages').getAll();
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    db.close();
+    return Math.max(0, ...all.filter((m) => m.role === 'assistant').map((m) => m.text.length));
+  });
+}
+
 async function exportAll(page: Page): Promise<{ exportedAt: string; conversations: unknown[] }> {
   const [file] = await Promise.all([page.waitForEvent('download'), sidebar(page).getByRole('button', { name: 'Export all' }).click()]);
   return JSON.parse(await readFile(await file.path(), 'utf8'));
@@ -165,7 +183,8 @@ test('closing the tab mid-reply keeps what was streamed, marked as interrupted',
   await sendMessage(page, 'Write me a long answer, then I will close the tab');
   const text = reply(page, 0).getByTestId('reply-text');
   await expect.poll(async () => (await text.textContent())?.length ?? 0).toBeGreaterThan(40);
-  await page.waitForTimeout(400); // one throttled save
+  // A throttled save has written part of the reply, as one does every few hundred milliseconds.
+  await expect.poll(() => storedReplyLength(page)).toBeGreaterThan(20);
   await page.close({ runBeforeUnload: false });
 
   const again = await context.newPage();
