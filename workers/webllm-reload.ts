@@ -19,7 +19,10 @@ export async function withCancellableFetches<T>(signal: AbortSignal, engine: obj
   scope.fetch = (input: RequestInfo | URL, init?: RequestInit) => {
     if (signal.aborted) return Promise.reject(signal.reason);
     const own = init?.signal ?? (input instanceof Request ? input.signal : undefined);
-    return plainFetch.call(scope, input, { ...init, signal: own ? AbortSignal.any([own, signal]) : signal });
+    if (!own) return plainFetch.call(scope, input, { ...init, signal });
+    // `AbortSignal.any` is Chromium 116+, WebGPU 113+: before it, a fetch with a signal of its own
+    // keeps that one, and WebLLM's controller, aborted on cancel, still ends it.
+    return plainFetch.call(scope, input, typeof AbortSignal.any === 'function' ? { ...init, signal: AbortSignal.any([own, signal]) } : init);
   };
   try {
     return await run();
