@@ -61,13 +61,13 @@ const MAX_TOP_LOGPROBS = 5;
 /** phi-2 on WebGPU through WebLLM's MLCEngine, run directly in our worker. */
 export class WebLLMEngine implements Engine<WebLLMModel> {
   private mlc: MLCEngine | null = null;
-  /** `MLCEngine` itself in the app; the tests hand in a scripted stand-in. */
-  constructor(private readonly createMlc: (config: MLCEngineConfig) => MLCEngine = (config) => new MLCEngine(config)) {}
-
   private tokenizer: PipelineTokenizer | null = null;
   /** Set when the GPU device was lost; from then on every call fails with GpuDeviceLostError. */
   private deviceLost: string | null = null;
   private unloading = false;
+
+  /** `MLCEngine` itself in the app; the tests hand in a scripted stand-in. */
+  constructor(private readonly createMlc: (config: MLCEngineConfig) => MLCEngine = (config) => new MLCEngine(config)) {}
 
   async load({ variant, source }: WebLLMModel, onProgress: (files: FileProgress[], stage?: string) => void, signal?: AbortSignal): Promise<WebGpuEngineInfo> {
     if (signal?.aborted) throw new LoadCancelledError();
