@@ -1,4 +1,5 @@
-import { expect, loadTinyModel, modelLink, reply, sendMessage, test, waitForReplyEnd } from './fixtures';
+import type { Page } from '@playwright/test';
+import { expect, loadTinyModel, modelLink, reply, sendMessage, test, TINY_MODEL, waitForReplyEnd } from './fixtures';
 
 test('a model URL that 404s names the missing file, offers Retry and keeps the app usable', async ({ page }) => {
   await page.goto(modelLink('/models/does-not-exist/'));
@@ -64,4 +65,39 @@ test('a worker crash mid-reply is reported, keeps the conversation, and the next
   await expect(page.getByLabel('Engine')).toContainText('transformers.js');
   expect(page.workers().length).toBe(1);
   await expect(page.getByRole('article', { name: 'You said' })).toHaveCount(3);
+});
+
+/** Points Model source at the generated model and loads it, in the same tab. */
+async function loadGoodModelFromModelSource(page: Page) {
+  await page.getByText('Model source').click();
+  await page.getByRole('textbox', { name: 'Model URL' }).fill(TINY_MODEL);
+  await page.getByRole('combobox', { name: 'Weights' }).selectOption('fp32');
+  await page.getByRole('button', { name: 'Load this model' }).click();
+  // A fresh worker compiles onnxruntime's WASM again: as long as a first load.
+  await expect(page.getByLabel('Engine')).toContainText('phi-tiny fp32', { timeout: 60_000 });
+  // The session runs: the reply's first words arrive.
+  await sendMessage(page, 'Do you sell laptops?');
+  await expect(reply(page, 0).getByTestId('reply-text')).not.toBeEmpty();
+}
+
+test('after a truncated ONNX file fails to load, the good model loads in the same tab', async ({ page }) => {
+  // Two loads, the second in a fresh worker, and a reply.
+  test.slow();
+  await page.goto(modelLink('/models/broken-onnx/'));
+  await page.getByRole('button', { name: 'Load model' }).click();
+  await expect(page.getByRole('alert')).toContainText('onnx/model.onnx is broken or not part of a transformers.js model.', { timeout: 60_000 });
+  await loadGoodModelFromModelSource(page);
+});
+
+test('after a q4 file that the server answers with an HTML page, the good model loads in the same tab', async ({ page }) => {
+  // Two loads, the second in a fresh worker, and a reply.
+  test.slow();
+  // A static host that answers every unknown path with its index page, as single-page-app hosts do.
+  await page.route('**/models/phi-tiny/onnx/model_q4.onnx', (route) =>
+    route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><html><body>Not here</body></html>' }),
+  );
+  await page.goto(`./?model=${encodeURIComponent(TINY_MODEL)}&dtype=q4&webllm=%2Fwebllm%2F`);
+  await page.getByRole('button', { name: 'Load model' }).click();
+  await expect(page.getByRole('alert')).toContainText('onnx/model_q4.onnx is broken or not part of a transformers.js model.', { timeout: 60_000 });
+  await loadGoodModelFromModelSource(page);
 });

@@ -1,3 +1,4 @@
+import type { Route } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, SWIFTSHADER_ARGS } from './browser';
 import { expect, expectChatToWork, modelLink, recordWebLLMRequests, test } from './fixtures';
 
@@ -64,4 +65,26 @@ test('quick engine switches end on the last choice, with one model loaded', asyn
   await expect(page.getByRole('alert')).toHaveCount(0);
   expect(page.workers()).toHaveLength(1);
   await expectChatToWork(page);
+});
+
+test('cancelling a GPU load mid-download stops it: the CPU model loads and the mirror hears nothing more', async ({ page }) => {
+  const mirrorRequests: string[] = [];
+  const held: { config?: Route } = {};
+  await page.route('**/webllm/**', async (route) => {
+    mirrorRequests.push(route.request().url());
+    // The first file WebLLM asks for stays in flight, so the cancel lands mid-download.
+    if (route.request().url().endsWith('/mlc-chat-config.json')) held.config = route;
+    else await route.fulfill({ status: 404 });
+  });
+  await page.goto(modelLink());
+  await page.getByRole('button', { name: 'Load model' }).click();
+  await expect.poll(() => held.config !== undefined, { timeout: 60_000 }).toBe(true);
+
+  await page.getByRole('radio', { name: 'CPU (WASM)' }).check();
+  await expect(page.getByLabel('Engine')).toContainText('CPU forced in settings', { timeout: 60_000 });
+  // Answering the cancelled request now must not start the rest of WebLLM's downloads.
+  await held.config!.fulfill({ json: { model_type: 'phi', conv_template: {}, tokenizer_files: ['tokenizer.json'] } }).catch(() => undefined);
+  await page.waitForTimeout(2000);
+  expect(mirrorRequests.map((url) => new URL(url).pathname)).toEqual(['/webllm/phi-2-q4f32_1-MLC/resolve/main/mlc-chat-config.json']);
+  expect(page.workers()).toHaveLength(1);
 });

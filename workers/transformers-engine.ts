@@ -147,6 +147,7 @@ export class TransformersEngine implements Engine {
     try {
       this.tokenizer = await AutoTokenizer.from_pretrained(modelId, { progress_callback });
     } catch (error) {
+      await cache?.discardWritten();
       throw failure(error, 'tokenizer.json');
     }
     const onnxFile = `onnx/${source.file}${DTYPE_SUFFIX[source.dtype]}.onnx`;
@@ -159,6 +160,7 @@ export class TransformersEngine implements Engine {
         progress_callback,
       });
     } catch (error) {
+      await cache?.discardWritten();
       throw failure(error, /json/i.test(String(error)) ? 'config.json' : onnxFile);
     }
     const config = this.model.config as unknown as { max_position_embeddings?: number; n_positions?: number };

@@ -1,11 +1,12 @@
-import { MLCEngine } from '@mlc-ai/web-llm';
+import { MLCEngine, type MLCEngineConfig } from '@mlc-ai/web-llm';
 import type { Engine, GenerationEnd, GenerationParams } from './engine';
 import { ExplainedError, GpuDeviceLostError, LoadCancelledError } from './errors';
-import { adapterName } from './gpu-probe';
+import { adapterName, readAdapterInfo, type AdapterInfoLike } from './gpu-probe';
 import type { FileProgress, WebGpuEngineInfo } from './protocol';
 import { explainWebLLMError } from './webllm-errors';
 import { webllmModelRecord, type WebLLMModel } from './webllm-models';
 import { webllmProgressTracker } from './webllm-progress';
+import { withCancellableFetches } from './webllm-reload';
 
 /** The tokenizer of WebLLM's loaded pipeline (from @mlc-ai/web-tokenizers). */
 interface PipelineTokenizer {
@@ -31,8 +32,8 @@ function pipelineTokenizer(mlc: MLCEngine): PipelineTokenizer {
  * one dependable sign that the GPU is gone. So the devices requested while `run` runs are caught;
  * loads never overlap (the worker runs one request at a time), so no other caller is affected.
  */
-async function captureDevices(run: () => Promise<void>): Promise<GPUDevice[]> {
-  const devices: GPUDevice[] = [];
+async function captureDevices(run: () => Promise<void>): Promise<{ device: GPUDevice; adapter: GPUAdapter }[]> {
+  const devices: { device: GPUDevice; adapter: GPUAdapter }[] = [];
   if (typeof GPUAdapter === 'undefined') {
     await run();
     return devices;
@@ -41,7 +42,7 @@ async function captureDevices(run: () => Promise<void>): Promise<GPUDevice[]> {
   const requestDevice = adapterPrototype.requestDevice;
   adapterPrototype.requestDevice = async function (this: GPUAdapter, descriptor?: GPUDeviceDescriptor) {
     const device = await requestDevice.call(this, descriptor);
-    devices.push(device);
+    devices.push({ device, adapter: this });
     return device;
   };
   try {
@@ -65,10 +66,13 @@ export class WebLLMEngine implements Engine<WebLLMModel> {
   private deviceLost: string | null = null;
   private unloading = false;
 
+  /** `MLCEngine` itself in the app; the tests hand in a scripted stand-in. */
+  constructor(private readonly createMlc: (config: MLCEngineConfig) => MLCEngine = (config) => new MLCEngine(config)) {}
+
   async load({ variant, source }: WebLLMModel, onProgress: (files: FileProgress[], stage?: string) => void, signal?: AbortSignal): Promise<WebGpuEngineInfo> {
     if (signal?.aborted) throw new LoadCancelledError();
     const track = webllmProgressTracker(`${variant.weights} weights`);
-    const mlc = new MLCEngine({
+    const mlc = this.createMlc({
       appConfig: { model_list: [webllmModelRecord(variant, source)], cacheBackend: 'indexeddb' },
       initProgressCallback: (report) => {
         const { files, stage } = track(report);
@@ -77,19 +81,19 @@ export class WebLLMEngine implements Engine<WebLLMModel> {
     });
     this.mlc = mlc;
     onProgress([], `Fetching ${variant.id} for the GPU`);
-    // unload() aborts a reload in progress; reload() then returns without an error.
-    const cancel = () => void mlc.unload();
-    signal?.addEventListener('abort', cancel, { once: true });
-    let devices: GPUDevice[];
+    // A cancel makes every fetch of the reload fail; reload() then throws (for IndexedDB, WebLLM
+    // rewraps the abort as `Error("Failed to store …")`, lib/index.js 6736) or, for an abort it
+    // sees as such, returns early (18201). Either way the signal says it was a cancel.
+    let devices: { device: GPUDevice; adapter: GPUAdapter }[];
     try {
-      devices = await captureDevices(() => mlc.reload(variant.id));
+      const reload = () => captureDevices(() => mlc.reload(variant.id));
+      devices = await (signal ? withCancellableFetches(signal, mlc, reload) : reload());
     } catch (error) {
+      if (signal?.aborted) throw new LoadCancelledError();
       throw new ExplainedError(explainWebLLMError(error), error);
-    } finally {
-      signal?.removeEventListener('abort', cancel);
     }
     if (signal?.aborted) throw new LoadCancelledError();
-    const device = devices.at(-1);
+    const { device, adapter } = devices.at(-1) ?? {};
     void device?.lost.then((info) => {
       if (this.unloading) return;
       this.deviceLost = `GPUDevice lost (${info.reason}): ${info.message}`;
@@ -102,7 +106,7 @@ export class WebLLMEngine implements Engine<WebLLMModel> {
       model: variant.id,
       quantization: variant.quantization,
       contextSize: variant.contextSize,
-      adapter: device ? adapterName(device.adapterInfo) : 'unknown adapter',
+      adapter: device ? adapterName(await deviceAdapterInfo(device, adapter)) : 'unknown adapter',
     };
   }
 
@@ -207,11 +211,19 @@ export class WebLLMEngine implements Engine<WebLLMModel> {
     }
   }
 
+  /**
+   * On a lost device WebLLM unloads itself (lib/index.js 18303–18308), disposing the tokenizer we
+   * hold (11986): from then on only a reload helps, so that is what the caller is told.
+   */
   private ready() {
-    if (!this.mlc || !this.tokenizer) {
-      if (this.deviceLost) throw new GpuDeviceLostError(this.deviceLost);
-      throw new Error('No model is loaded.');
-    }
+    if (this.deviceLost) throw new GpuDeviceLostError(this.deviceLost);
+    if (!this.mlc || !this.tokenizer) throw new Error('No model is loaded.');
     return { mlc: this.mlc, tokenizer: this.tokenizer };
   }
+}
+
+/** `GPUDevice.adapterInfo` is newer than `GPUAdapter.info` (Chromium 131 against 127); either may be missing. */
+async function deviceAdapterInfo(device: GPUDevice, adapter: GPUAdapter | undefined): Promise<AdapterInfoLike> {
+  const own = (device as GPUDevice & { adapterInfo?: AdapterInfoLike }).adapterInfo;
+  return own ?? (adapter ? await readAdapterInfo(adapter) : {});
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { explainWebLLMError } from './webllm-errors';
+import { explainWebLLMError, STORAGE_FULL } from './webllm-errors';
 
 /** An error as @mlc-ai/web-llm 0.2.86 throws it: its class name and its message, verbatim. */
 function webllmError(name: string, message: string): Error {
@@ -54,5 +54,27 @@ describe('explainWebLLMError', () => {
     ['anything else, first line only', new Error('InternalError: failed to sample a valid token.\n    at sample'), 'WebLLM failed: InternalError: failed to sample a valid token.'],
   ])('%s', (_case, error, sentence) => {
     expect(explainWebLLMError(error)).toBe(sentence);
+  });
+});
+
+describe('explainWebLLMError on a full disk', () => {
+  const shard = 'https://huggingface.co/mlc-ai/phi-2-q4f32_1-MLC/resolve/main/params_shard_12.bin';
+  const quota = () => new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+  it.each([
+    // ArtifactIndexedDBCache.addToCache: `throw Error("Failed to store " + url + " with error: " + error)`.
+    ['the IndexedDB write, rewrapped with the download', new Error(`Failed to store ${shard} with error: ${String(quota())}`)],
+    // Chromium's wording when the disk itself is full.
+    ['a full disk under IndexedDB', new Error(`Failed to store ${shard} with error: UnknownError: Encountered full disk while opening backing store for indexedDB.open.`)],
+    // The Cache API and OPFS backends let the DOMException through.
+    ['the bare DOMException', quota()],
+    ['the DOMException as a cause', new Error('Loading failed', { cause: quota() })],
+  ])('%s says storage is full and what to do', (_, error) => {
+    expect(explainWebLLMError(error)).toBe(STORAGE_FULL);
+  });
+
+  it('still calls a failed download a download failure', () => {
+    expect(explainWebLLMError(new Error(`Failed to store ${shard} with error: TypeError: Failed to fetch`))).toBe(
+      `Could not download ${shard}: the network request failed.`,
+    );
   });
 });

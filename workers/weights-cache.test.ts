@@ -109,3 +109,18 @@ describe('cached models', () => {
     expect(await listCachedModels(store)).toEqual([{ model: 'b', files: 1, bytes: 20 }]);
   });
 });
+
+describe('WeightsCache after a failed load', () => {
+  it('forgets the files that load wrote, and only those', async () => {
+    const earlier = `${FOLDER}tokenizer.json`;
+    await cacheFor().put(earlier, new Response(bytes(10)));
+    const cache = cacheFor();
+    // What a static host answers for a file it does not have.
+    await cache.put(`${FOLDER}onnx/model_q4.onnx`, new Response('<!doctype html><title>Not here</title>'));
+    await cache.put(`${FOLDER}config.json`, new Response('{}'));
+    await cache.discardWritten();
+    expect(await cacheFor().match(`${FOLDER}onnx/model_q4.onnx`)).toBeUndefined();
+    expect(await cacheFor().match(`${FOLDER}config.json`)).toBeUndefined();
+    expect(await cacheFor().match(earlier)).toBeDefined();
+  });
+});

@@ -1,4 +1,4 @@
-import { del, get, set, type UseStore } from 'idb-keyval';
+import { del, delMany, get, set, type UseStore } from 'idb-keyval';
 import type { StorageShortfall } from './protocol';
 import { weightsStore, type StoredFile } from './weights-store';
 
@@ -46,6 +46,8 @@ export class WeightsCache {
   private readonly sizes = new Map<string, number>();
   /** Set once a file did not fit; the free space is left out when the estimate said it would. */
   private noRoom: { freeBytes?: number } | null = null;
+  /** URLs written in this load, not yet proven by a load that worked. */
+  private readonly written: string[] = [];
 
   constructor({ model, folder, store = weightsStore, freeBytes = browserFreeBytes }: WeightsCacheOptions) {
     this.model = model;
@@ -87,10 +89,20 @@ export class WeightsCache {
     const record: StoredFile = { model: this.model, file: url.slice(this.folder.length), size: blob.size, blob };
     try {
       await set(url, record, this.store);
+      this.written.push(url);
     } catch (error) {
       // The estimate is only an estimate: a write can still hit the quota, and then its figure is wrong.
       if (!isQuotaError(error)) throw error;
       this.noRoom = {};
     }
+  }
+
+  /**
+   * Forgets what this load wrote: a file that downloaded whole can still be the wrong one (an HTML
+   * page where a model file should be, a graph cut short at the server), and a load that failed
+   * has not shown which. Kept, it would fail every later load from the cache.
+   */
+  async discardWritten(): Promise<void> {
+    await delMany(this.written.splice(0), this.store);
   }
 }

@@ -110,6 +110,7 @@ export class ChatState {
             break;
           case 'error':
             this.model = { status: 'error', message: response.message, detail: response.detail };
+            this.client.restart();
             resolve(false);
             break;
         }

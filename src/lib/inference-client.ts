@@ -34,6 +34,16 @@ export class InferenceClient {
     if (this.listeners.has(target)) this.worker?.postMessage({ id: this.nextId++, type: 'stop', target } satisfies Request);
   }
 
+  /**
+   * Ends the worker, so the next request starts a fresh one: after a failed load, whatever it left
+   * behind (onnxruntime's state after a file it could not parse, a half-made session) goes with
+   * it. Only while no request is open, as those would get no answer.
+   */
+  restart() {
+    if (!this.worker || this.listeners.size > 0) return;
+    this.worker.terminate();
+    this.worker = null;
+  }
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
