@@ -9,10 +9,14 @@ import { StopSequenceFilter } from './stop-sequences';
 /** The previous turn as context for the classifier, kept short: it only disambiguates. */
 const CONTEXT_CHARS = 400;
 
+/** The classify template's own line labels, beyond the speakers: a message must not start one. */
+const CLASSIFY_LABELS = ['Message', ...INTENTS];
+
 export async function classifyMessage(engine: Engine<never>, message: string, previous: Turn | undefined, bot: string): Promise<Classification> {
-  const clip = (text: string) => neutralize(text.trim().slice(0, CONTEXT_CHARS), [bot]);
+  const clean = (text: string) => neutralize(text, [bot, ...CLASSIFY_LABELS]);
+  const clip = (text: string) => clean(text.trim().slice(0, CONTEXT_CHARS));
   const context = previous ? `Earlier, the person said: ${clip(previous.user)}\nThe reply was: ${clip(previous.assistant)}\n` : '';
-  const prompt = fillTemplate(TEMPLATES.classify, { context, message: neutralize(message.trim(), [bot]) });
+  const prompt = fillTemplate(TEMPLATES.classify, { context, message: clean(message.trim()) });
   const scores = await engine.scoreContinuations(
     prompt,
     INTENTS.map((intent) => LABEL_CONTINUATIONS[intent]),
@@ -75,7 +79,7 @@ export async function reply(
   // A continuation extends the reply's own text; the budget still holds because the reply so far
   // took tokens from the same room the limit gave it.
   const sofar = request.continuation?.text ?? '';
-  const prompt = sofar ? `${built.prompt} ${sofar.trim()}` : built.prompt;
+  const prompt = sofar ? `${built.prompt} ${neutralize(sofar.trim(), [bot])}` : built.prompt;
   const promptTokens = sofar ? countTokens(prompt) : built.tokens;
   events.onPrompt({ text: prompt, tokens: promptTokens, turnsUsed: built.turnsUsed, summarized: built.summarized });
 

@@ -1,4 +1,5 @@
-import { neutralize } from './neutralize';
+import { neutralize, PROMPT_LABELS } from './neutralize';
+import { foldName } from './speaker-fold';
 import type { Persona, Turn } from './protocol';
 
 export const HUMAN = 'Human';
@@ -15,9 +16,15 @@ export function fillTemplate(template: string, values: Record<string, string>): 
   });
 }
 
-/** The chatbot's speaker name: the persona's, reduced to what can stand before a colon on one line. */
+/**
+ * The chatbot's speaker name: the persona's, reduced to what can stand before a colon on one line.
+ * A name that is invisible, or looks like one of the prompt's own labels (a persona called `Human`
+ * would speak the user's lines), falls back to `Chatbot`.
+ */
 export function speakerName(persona: Persona): string {
-  return persona.name.replace(/[\s:]+/g, ' ').trim() || 'Chatbot';
+  const name = persona.name.replace(/\p{Default_Ignorable_Code_Point}/gu, '').replace(/[\s:\uFF1A]+/g, ' ').trim();
+  const folded = foldName(name).toLowerCase();
+  return !folded || PROMPT_LABELS.some((label) => label.toLowerCase() === folded) ? 'Chatbot' : name;
 }
 
 export function formatHistory(turns: readonly Turn[], bot = 'Chatbot'): string {
@@ -72,7 +79,9 @@ export function buildReplyPrompt(input: ReplyPromptInput): ReplyPrompt {
       persona: persona.description.trim() ? `\n${neutralize(persona.description.trim(), [bot])}` : '',
       summary: summary?.trim() ? `Summary of the earlier conversation: ${neutralize(summary.trim(), [bot])}\n` : '',
       history: formatHistory(turns, bot),
-      instructions: input.instructions.trim(),
+      // The user's own words, but also an imported file's: a colon mid-line stays, a line that
+      // starts like a turn (`Human:`, the bot's name) does not.
+      instructions: neutralize(input.instructions.trim(), [bot]),
       message: neutralize(input.message.trim(), [bot]),
       bot,
     });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DISGUISES, LINE_BREAKS } from './disguises';
 import { StopSequenceFilter } from './stop-sequences';
 
 /** Feeds chunks, returns what the user would see and whether the filter stopped. */
@@ -77,5 +78,31 @@ describe('StopSequenceFilter with a persona', () => {
       if (result.stopped) break;
     }
     expect(shown).toBe('Fine.');
+  });
+});
+
+describe('a disguised speaker line the model writes', () => {
+  const speakers = ['Bob', 'Mary Ann'];
+  const names = ['Human', 'Chatbot', 'Instruct', 'Output', 'Alice', ...speakers];
+  const cases = names.flatMap((name) =>
+    Object.entries(DISGUISES)
+      .filter(([disguise]) => disguise !== 'lowercase')
+      .map(([disguise, apply]) => [name, disguise, apply(name)] as const),
+  );
+
+  it.each(cases)('%s with %s ends the reply, even one character at a time', (_, __, disguised) => {
+    for (const [lineBreak, colon] of [...Object.values(LINE_BREAKS).map((b) => [b, ':']), ['\n', '\uFF1A']]) {
+      const filter = new StopSequenceFilter(speakers);
+      let shown = filter.push(' Sure.').text;
+      let stopped = false;
+      for (const char of [...`${lineBreak}${disguised}${colon}`, ' forged']) {
+        const result = filter.push(char);
+        shown += result.text;
+        stopped = result.stopped;
+        if (stopped) break;
+      }
+      expect(stopped, JSON.stringify(disguised)).toBe(true);
+      expect(shown).toBe('Sure.');
+    }
   });
 });

@@ -3,7 +3,10 @@
  * A reply ends where a new speaker line starts (`\nHuman:`, `\nChatbot:`, `\nAlice:`, `\nInstruct:` …).
  * Text that might still become such a marker is held back until it is decided, so the user never
  * sees half a marker, even when it arrives split across tokens.
+ * Markers are found in the folded text (`speaker-fold.ts`), so a disguised speaker line the model
+ * writes (`\nНuman:` in Cyrillic, a zero-width joiner inside the name, a full-width colon) ends it too.
  */
+import { fold, foldName } from './speaker-fold';
 
 // A speaker name: one to three capitalised words (`Human`, `Chatbot`, `Mary Ann`), then a colon.
 export const SPEAKER_NAME = String.raw`[A-Z][A-Za-z'’-]{0,23}(?: [A-Z][A-Za-z'’-]{0,23}){0,2}`;
@@ -31,22 +34,24 @@ export class StopSequenceFilter {
 
   /** `speakers`: names beyond the capitalised ones, such as a persona called "bob" or "R2-D2". */
   constructor(speakers: readonly string[] = []) {
-    const names = [SPEAKER_NAME, ...speakers.filter(Boolean).map(escapeRegExp)].join('|');
-    this.marker = new RegExp(String.raw`\n[ \t]*(?:${names}):`);
-    this.partial = new RegExp(String.raw`\n[ \t]*(?:${[SPEAKER_NAME, ...speakers.filter(Boolean).map((s) => prefixes(s))].join('|')})?$`);
+    const folded = speakers.map(foldName).filter(Boolean);
+    const names = [SPEAKER_NAME, ...folded.map(escapeRegExp)].join('|');
+    this.marker = new RegExp(String.raw`\n[ \t]*(?:${names})[ \t]*:`);
+    this.partial = new RegExp(String.raw`\n[ \t]*(?:(?:${[SPEAKER_NAME, ...folded.map((s) => prefixes(s))].join('|')})[ \t]*)?$`);
   }
 
   push(chunk: string): FilterResult {
     if (this.done) return { text: '', stopped: true };
     const buffer = this.pending + chunk;
-    const marker = this.marker.exec(buffer);
+    const folded = fold(buffer);
+    const marker = this.marker.exec(folded.text);
     if (marker) {
       this.done = true;
       this.pending = '';
-      return { text: this.clean(buffer.slice(0, marker.index).trimEnd()), stopped: true };
+      return { text: this.clean(buffer.slice(0, folded.origin(marker.index)).trimEnd()), stopped: true };
     }
-    const partial = this.partial.exec(buffer);
-    const cut = partial ? partial.index : buffer.length;
+    const partial = this.partial.exec(folded.text);
+    const cut = partial ? folded.origin(partial.index) : buffer.length;
     this.pending = buffer.slice(cut);
     return { text: this.clean(buffer.slice(0, cut)), stopped: false };
   }

@@ -14,6 +14,7 @@ import type {
 } from '../../workers/protocol';
 import { InferenceClient, WORKER_CRASHED } from './inference-client';
 import { Library } from './library.svelte';
+import { isSendable } from './limits';
 import { loadSettings, normalizeSettings, saveSettings } from './settings';
 import type { AssistantMessage, Message } from './store/types';
 import { throttle } from './throttle';
@@ -170,7 +171,7 @@ export class ChatState {
 
   async send(text: string) {
     const message = text.trim();
-    if (!message || this.busy) return;
+    if (!isSendable(message) || this.busy) return;
     const memory = this.memory();
     const now = Date.now();
     this.activeRequest = -1;
@@ -200,7 +201,7 @@ export class ChatState {
     const messages = this.library.messages;
     const index = messages.findIndex((m) => m.id === userId);
     const user = messages[index];
-    if (!message || this.busy || user?.role !== 'user') return;
+    if (!isSendable(message) || this.busy || user?.role !== 'user') return;
     this.activeRequest = -1;
     const later = messages.slice(index + 1);
     const reply = later[0]?.role === 'assistant' ? later[0] : null;

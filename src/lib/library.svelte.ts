@@ -1,6 +1,7 @@
 import * as db from './store/db.svelte';
 import { describeWriteError, PendingWrites } from './store/pending-writes';
-import { planImport, parseImport, toExport, toMarkdown, type ImportPlan } from './store/transfer';
+import { planImport, parseImport, toExport, toMarkdown, type ImportPlan, type SkippedConversation } from './store/transfer';
+import { isInvisible } from './visible-text';
 import type { ChatSettings } from '../../workers/protocol';
 import { byTime, isPending, titleFrom, type AssistantMessage, type Conversation, type Message } from './store/types';
 
@@ -133,7 +134,7 @@ export class Library {
   async rename(id: string, title: string) {
     const conversation = this.conversations.find((c) => c.id === id);
     const clean = title.trim().slice(0, 200);
-    if (!conversation || !clean) return;
+    if (!conversation || isInvisible(clean)) return;
     conversation.title = clean;
     await this.saveConversation(conversation);
   }
@@ -177,9 +178,12 @@ export class Library {
     return toMarkdown(conversation, await db.loadMessages(id));
   }
 
-  /** Validates the whole file first; a bad file throws an ImportError and changes nothing. */
-  async import(text: string): Promise<ImportPlan> {
-    const imported = parseImport(text);
+  /**
+   * Validates the whole file first: a file that is no export throws an ImportError and changes
+   * nothing; a bad conversation in it is skipped and listed in `skipped`.
+   */
+  async import(text: string): Promise<ImportPlan & { skipped: SkippedConversation[] }> {
+    const { conversations: imported, skipped } = parseImport(text);
     if (this.readOnly) throw new Error(this.readOnly);
     const all = await db.loadAllMessages();
     const existing = new Map(
@@ -189,7 +193,7 @@ export class Library {
     await db.saveAll(plan.conversations, plan.messages);
     this.conversations = await db.listConversations();
     if (this.currentId) await this.select(this.currentId);
-    return plan;
+    return { ...plan, skipped };
   }
 
   /** Asks once, when the user starts chatting, that the browser never evicts the conversations. */

@@ -1,13 +1,22 @@
 import { INTENTS, ROUTES, type Classification, type PromptInfo, type ReplyStats } from '../../../workers/protocol';
+import { MAX_MESSAGE_CHARS } from '../limits';
 import { normalizeSettings } from '../settings';
-import { byTime, type AssistantMessage, type Conversation, type Message, type ReplyStatus } from './types';
+import { isInvisible } from '../visible-text';
+import { byTime, titleFrom, type AssistantMessage, type Conversation, type Message, type ReplyStatus } from './types';
 
 /** Export/import: the file format, its strict validation, and how an import merges. */
 
 export const EXPORT_FORMAT = 'phi-chat';
 export const EXPORT_VERSION = 1;
 const MAX_FILE_CHARS = 200_000_000;
-const MAX_TEXT = 1_000_000;
+const MAX_TEXT = MAX_MESSAGE_CHARS;
+/**
+ * The times an import accepts: none before 2000 (older than the app, or a time in seconds read as
+ * milliseconds) and none over a day ahead of this device's clock (another device's clock may run
+ * a little fast; a time far in the future would sort first forever and is no date at all).
+ */
+export const EARLIEST_TIME = Date.UTC(2000, 0, 1);
+export const LATEST_AHEAD_MS = 86_400_000;
 
 export interface ConversationExport extends Conversation {
   messages: Omit<Message, 'conversationId'>[];
@@ -32,8 +41,14 @@ export function toExport(conversations: { conversation: Conversation; messages: 
   };
 }
 
+/** The time as ISO 8601, or a plain word for a stored time that is no date (kept from before imports checked them). */
+function isoTime(time: number): string {
+  const date = new Date(time);
+  return Number.isNaN(date.getTime()) ? 'at an unknown time' : date.toISOString();
+}
+
 export function toMarkdown(conversation: Conversation, messages: Message[]): string {
-  const lines = [`# ${conversation.title}`, '', `_Exported from Phi Chat, ${new Date(conversation.updatedAt).toISOString()}_`, ''];
+  const lines = [`# ${conversation.title}`, '', `_Exported from Phi Chat, ${isoTime(conversation.updatedAt)}_`, ''];
   for (const message of [...messages].sort(byTime)) {
     if (message.role === 'user') {
       lines.push('**You**', '', message.text, '');
@@ -61,8 +76,10 @@ function str(v: Json, path: string, max: number, pattern?: RegExp): string {
   if (pattern && !pattern.test(v)) return fail(path, 'has characters an id cannot have');
   return v;
 }
-function time(v: Json, path: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) return fail(path, 'must be a time');
+function time(v: Json, path: string, now: number): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) return fail(path, 'must be a time in milliseconds');
+  if (v < EARLIEST_TIME) return fail(path, `is ${v}, before the year 2000`);
+  if (v > now + LATEST_AHEAD_MS) return fail(path, `is ${v}, more than a day in the future`);
   return v;
 }
 function optional<T>(v: Json, read: (v: Json) => T): T | undefined {
@@ -107,14 +124,14 @@ function stats(v: Json, path: string): ReplyStats {
   ) as unknown as ReplyStats;
 }
 
-function message(v: Json, conversationId: string, path: string): Message {
+function message(v: Json, conversationId: string, path: string, now: number): Message {
   if (!isObject(v)) return fail(path, 'must be a message');
   const base = {
     id: str(v.id, `${path}.id`, 100, ID),
     conversationId,
     text: str(v.text, `${path}.text`, MAX_TEXT),
-    createdAt: time(v.createdAt, `${path}.createdAt`),
-    updatedAt: time(v.updatedAt ?? v.createdAt, `${path}.updatedAt`),
+    createdAt: time(v.createdAt, `${path}.createdAt`, now),
+    updatedAt: time(v.updatedAt ?? v.createdAt, `${path}.updatedAt`, now),
   };
   const role = oneOf(v.role, ['user', 'assistant'] as const, `${path}.role`);
   if (role === 'user') return { ...base, role };
@@ -128,10 +145,11 @@ function message(v: Json, conversationId: string, path: string): Message {
     stats: optional(v.stats, (s) => stats(s, `${path}.stats`)),
     prompt: optional(v.prompt, (p) => prompt(p, `${path}.prompt`)),
     stopReason: optional(v.stopReason, (s) => oneOf(s, ['end', 'length', 'aborted'] as const, `${path}.stopReason`)),
-    error: optional(v.error, (e) => str(e, `${path}.error`, 10_000)),
-    errorDetail: optional(v.errorDetail, (e) => str(e, `${path}.errorDetail`, 100_000)),
+    // Error texts and the model's address come from outside the app and are stored as they are.
+    error: optional(v.error, (e) => str(e, `${path}.error`, MAX_TEXT)),
+    errorDetail: optional(v.errorDetail, (e) => str(e, `${path}.errorDetail`, MAX_TEXT)),
     engine: optional(v.engine, (e) => str(e, `${path}.engine`, 200)),
-    model: optional(v.model, (m) => str(m, `${path}.model`, 2_000)),
+    model: optional(v.model, (m) => str(m, `${path}.model`, MAX_TEXT)),
   };
   // Only fields that hold something: an import round-trips to exactly what was exported.
   return Object.fromEntries(Object.entries(reply).filter(([, value]) => value !== undefined)) as AssistantMessage;
@@ -142,8 +160,23 @@ export interface ImportedConversation {
   messages: Message[];
 }
 
-/** Validates a whole file before anything is written; any problem rejects all of it. */
-export function parseImport(text: string): ImportedConversation[] {
+/** A conversation of the file that was left out, and why. */
+export interface SkippedConversation {
+  /** Its title, or its place in the file where it has none to show. */
+  name: string;
+  reason: string;
+}
+
+export interface ParsedImport {
+  conversations: ImportedConversation[];
+  skipped: SkippedConversation[];
+}
+
+/**
+ * Validates a whole file before anything is written. A file that is not an export is refused
+ * whole; a bad conversation in it is skipped, with the reason, and the others come in.
+ */
+export function parseImport(text: string, now = Date.now()): ParsedImport {
   if (text.length > MAX_FILE_CHARS) throw new ImportError('The file is too large to be a Phi Chat export.');
   let data: Json;
   try {
@@ -152,39 +185,57 @@ export function parseImport(text: string): ImportedConversation[] {
     throw new ImportError('The file is not valid JSON: it may be truncated or not an export at all.');
   }
   if (!isObject(data) || data.format !== EXPORT_FORMAT) throw new ImportError('This file is not a Phi Chat export.');
-  if (typeof data.version !== 'number' || data.version > EXPORT_VERSION) {
+  if (!Number.isInteger(data.version) || (data.version as number) < 1) {
+    throw new ImportError(`This file’s version (${JSON.stringify(data.version) ?? 'missing'}) is not a version number, so it is not a Phi Chat export.`);
+  }
+  if ((data.version as number) > EXPORT_VERSION) {
     throw new ImportError('This export was made by a newer version of Phi Chat; update the app to import it.');
   }
   if (!Array.isArray(data.conversations)) return fail('conversations', 'must be a list');
+  const result: ParsedImport = { conversations: [], skipped: [] };
   const seen = new Set<string>();
-  return data.conversations.map((c: Json, i: number) => {
-    const path = `conversations[${i}]`;
-    if (!isObject(c)) return fail(path, 'must be a conversation');
-    const id = str(c.id, `${path}.id`, 100, ID);
-    if (seen.has(id)) return fail(`${path}.id`, 'appears twice');
-    seen.add(id);
-    if (!Array.isArray(c.messages)) return fail(`${path}.messages`, 'must be a list');
-    const messageIds = new Set<string>();
-    const messages = c.messages.map((m: Json, j: number) => {
-      const parsed = message(m, id, `${path}.messages[${j}]`);
-      if (messageIds.has(parsed.id)) fail(`${path}.messages[${j}].id`, 'appears twice');
-      messageIds.add(parsed.id);
-      return parsed;
-    });
-    const conversation: Conversation = {
-      id,
-      title: str(c.title, `${path}.title`, 500),
-      createdAt: time(c.createdAt, `${path}.createdAt`),
-      updatedAt: time(c.updatedAt, `${path}.updatedAt`),
-    };
-    const summary = optional(c.summary, (s) => str(s, `${path}.summary`, 20_000));
-    const memoryStart = optional(c.memoryStart, (m) => str(m, `${path}.memoryStart`, 100, ID));
-    if (summary !== undefined) conversation.summary = summary;
-    if (memoryStart !== undefined) conversation.memoryStart = memoryStart;
-    // The settings go through the same strict reader as saved app settings: clamped, unknown keys dropped.
-    if (isObject(c.settings)) conversation.settings = normalizeSettings(c.settings);
-    return { conversation, messages };
+  data.conversations.forEach((c: Json, i: number) => {
+    try {
+      const imported = conversation(c, `conversations[${i}]`, now);
+      if (seen.has(imported.conversation.id)) fail(`conversations[${i}].id`, 'is the id of an earlier conversation in the file');
+      seen.add(imported.conversation.id);
+      result.conversations.push(imported);
+    } catch (error) {
+      if (!(error instanceof ImportError)) throw error;
+      const title = isObject(c) && typeof c.title === 'string' && !isInvisible(c.title) ? c.title.trim() : '';
+      const name = title ? `“${title.length > 80 ? `${title.slice(0, 80)}…` : title}”` : `Conversation ${i + 1}`;
+      result.skipped.push({ name, reason: error.message });
+    }
   });
+  return result;
+}
+
+function conversation(c: Json, path: string, now: number): ImportedConversation {
+  if (!isObject(c)) return fail(path, 'must be a conversation');
+  const id = str(c.id, `${path}.id`, 100, ID);
+  if (!Array.isArray(c.messages)) return fail(`${path}.messages`, 'must be a list');
+  const messageIds = new Set<string>();
+  const messages = c.messages.map((m: Json, j: number) => {
+    const parsed = message(m, id, `${path}.messages[${j}]`, now);
+    if (messageIds.has(parsed.id)) fail(`${path}.messages[${j}].id`, 'appears twice');
+    messageIds.add(parsed.id);
+    return parsed;
+  });
+  const title = str(c.title, `${path}.title`, 500);
+  const conversation: Conversation = {
+    id,
+    // A title that shows nothing could not be seen or picked in the list.
+    title: isInvisible(title) ? titleFrom(messages.find((m) => m.role === 'user')?.text ?? '') : title,
+    createdAt: time(c.createdAt, `${path}.createdAt`, now),
+    updatedAt: time(c.updatedAt, `${path}.updatedAt`, now),
+  };
+  const summary = optional(c.summary, (s) => str(s, `${path}.summary`, 20_000));
+  const memoryStart = optional(c.memoryStart, (m) => str(m, `${path}.memoryStart`, 100, ID));
+  if (summary !== undefined) conversation.summary = summary;
+  if (memoryStart !== undefined) conversation.memoryStart = memoryStart;
+  // The settings go through the same strict reader as saved app settings: clamped, unknown keys dropped.
+  if (isObject(c.settings)) conversation.settings = normalizeSettings(c.settings);
+  return { conversation, messages };
 }
 
 export interface ImportPlan {

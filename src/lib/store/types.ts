@@ -1,3 +1,4 @@
+import { isInvisible } from '../visible-text';
 import type { ChatSettings, Classification, PromptInfo, ReplyStats, StopReason } from '../../../workers/protocol';
 
 /** Bumped whenever the stored shape changes; `schema.ts` holds the migrations. */
@@ -57,9 +58,9 @@ export function byTime(a: Message, b: Message): number {
   return a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
-/** A title from the first message: its first line, cut at a word near 60 characters. */
+/** A title from the first message: its first line that shows something, cut at a word near 60 characters. */
 export function titleFrom(text: string): string {
-  const line = text.trim().split('\n')[0].replace(/\s+/g, ' ');
+  const line = (text.split('\n').find((l) => !isInvisible(l)) ?? '').replace(/^[\s\p{Default_Ignorable_Code_Point}]+/u, '').trimEnd().replace(/\s+/g, ' ');
   if (line.length <= 60) return line || 'New chat';
   const cut = line.slice(0, 60);
   const space = cut.lastIndexOf(' ');
