@@ -191,6 +191,9 @@ async function native(threads: number, request: BareRun, runs: number) {
   return results;
 }
 
+const microLine = ({ promptFit200Turns: fit, streamingDecodePerToken: decode }: Awaited<ReturnType<typeof nodeMicroBenchmarks>>) =>
+  `Pure logic, in Node: fitting 200 turns to the window takes ${fit.binaryMs} ms by binary search against ${fit.linearMs} ms turn by turn (${fit.speedup}×); ` +
+  `streaming decode costs ${decode.growth}× as much per token at 1,024 tokens as at 16, and re-decoding the whole reply would cost ${decode.speedup}× more.`;
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 const decodeRate = (r: { replyTokens: number; streamMs: number }) => tokensPerSecond(r.replyTokens, r.streamMs);
 
@@ -393,6 +396,7 @@ try {
     '',
     headlineTable(headlines),
     '',
+    ...(results.nodeMicro ? [microLine(results.nodeMicro as Awaited<ReturnType<typeof nodeMicroBenchmarks>>), ''] : []),
     '## Prefill per turn (12 turns after a history that fills the window)',
     '',
     markdownTable(['Turn', 'Prompt tokens', 'Classify, reuse', 'Reply, reuse', 'Classify, `?kv=off`', 'Reply, `?kv=off`', 'First token ms (reuse / off)', 'Folded'], prefillRows),
