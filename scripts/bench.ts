@@ -1,129 +1,413 @@
 /**
- * `npm run bench`: speed of the chat path on the generated phi model, through the app's own engine
- * (transformers.js on onnxruntime-node here; the browser runs the same code on WASM). Machines are
- * noisy, so the numbers that matter are ratios taken within one run. Results also go to
- * bench-results/latest.json.
+ * `npm run bench`: the chat path's speed, measured in headless Chromium on the built app (the
+ * worker, engine and UI a user runs, served by scripts/serve.ts), against the same engine in a bare
+ * worker and on onnxruntime-node. Machines are noisy, so every headline figure is a ratio of two
+ * things measured in the same run. Writes bench-results/latest.{json,md} and tokens-per-second.svg.
+ *   npm run bench [-- --shape phi-tiny|phi-2-small|phi-2] [--port 5890] [--runs 3]
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
-import { CodeGenTokenizer, env } from '@huggingface/transformers';
-import { TEMPLATES } from '../prompts';
-import { classifyMessage, reply } from '../workers/chat';
-import { defaultChatSettings } from '../workers/defaults';
-import { buildReplyPrompt, fillTemplate, formatHistory } from '../workers/prompt';
-import type { Turn } from '../workers/protocol';
-import { IncrementalDecoder } from '../workers/text-decoder';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import { CodeGenTokenizer } from '@huggingface/transformers';
+import { chromium, type Browser, type Page } from '@playwright/test';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/browser';
+import type { GenerationParams, ModelSource, ReplyStats } from '../workers/protocol';
 import { TransformersEngine } from '../workers/transformers-engine';
-import { buildTestModel, writeTestModel } from './test-model/build';
+import { blockExternal, importConversation, newChat, openApp, records, sendAndWait, type Turn } from './bench/app-page';
+import { measureReply } from './bench/bare/measure';
+import type { BareLoad, BareLoaded, BareResult, BareRun } from './bench/bare/protocol';
+import { measureBundle } from './bench/bytes';
+import { nodeMicroBenchmarks } from './bench/node-micro';
+import { childrenRunning, samplePeakRss } from './bench/memory';
+import { barChartSvg, headlineTable, markdownTable, median, ratio, tokensPerSecond, type Bar, type Headline } from './bench/report';
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-async function timeIt(runs: number, task: () => unknown | Promise<unknown>): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    await task();
-    times.push(performance.now() - start);
-  }
-  return median(times);
+const { values: args } = parseArgs({
+  options: {
+    shape: { type: 'string', default: 'phi-tiny' },
+    port: { type: 'string', default: '5890' },
+    runs: { type: 'string', default: '3' },
+  },
+});
+const SHAPES = ['phi-tiny', 'phi-2-small', 'phi-2'];
+const shape = args.shape;
+if (!SHAPES.includes(shape)) fail(`Unknown shape "${shape}": choose one of ${SHAPES.join(', ')}.`);
+const tiny = shape === 'phi-tiny';
+// The tiny model is the generated fp32 one; the phi-2 shapes are laid out like the hosted phi-2.
+const modelFile = tiny ? 'e2e/.model/phi-tiny/onnx/model.onnx' : `e2e/.model/${shape}/onnx/decoder_model_merged_quantized.onnx`;
+if (!existsSync(modelFile)) {
+  fail(
+    tiny
+      ? 'The generated test model is missing (e2e/.model/phi-tiny/): run `npm run test-model` first.'
+      : `The ${shape} model is missing (${modelFile}): generate it with \`npm run test-model -- --shape ${shape}\` (about ${shape === 'phi-2' ? '2.8 GB' : 'a few hundred MB'}), then run the benchmark again.`,
+  );
+}
+const RUNS = Math.max(1, Number(args.runs));
+const APP_PORT = Number(args.port);
+const BARE_PORT = APP_PORT + 1;
+const APP = `http://127.0.0.1:${APP_PORT}/`;
+const BARE = `http://127.0.0.1:${BARE_PORT}/`;
+const source = (origin: string): ModelSource =>
+  tiny
+    ? { id: `${origin}models/phi-tiny/`, dtype: 'fp32', file: 'model', externalData: false }
+    : { id: `${origin}models/${shape}/`, dtype: 'q8', file: 'decoder_model_merged', externalData: true };
+const appLink = (kv: 'on' | 'off' = 'on') => {
+  const model = source(APP);
+  const params = new URLSearchParams({ model: new URL(model.id).pathname, dtype: model.dtype, file: model.file, webllm: '/webllm/' });
+  if (kv === 'off') params.set('kv', 'off');
+  return `${APP}?${params}`;
+};
+
+/**
+ * The prefill counts the worker adds to a reply's stats once KV-cache reuse lands (branch
+ * kv-reuse); read where present, reported as unavailable where not.
+ */
+type PrefillStats = ReplyStats & { classifyPrefill?: { cached: number; computed: number }; replyPrefill?: { cached: number; computed: number } };
+
+const benchStart = performance.now();
+const step = (what: string) => console.log(`[${((performance.now() - benchStart) / 1000).toFixed(0)} s] ${what}`);
+
+function fail(message: string): never {
+  console.error(message);
+  process.exit(1);
 }
 
-const dir = await mkdtemp(join(tmpdir(), 'phi-bench-'));
-const model = buildTestModel();
-await writeTestModel(join(dir, 'phi-tiny'), model);
-const json = (path: string) => JSON.parse(new TextDecoder().decode(model.files.get(path)!));
-const tokenizer = new CodeGenTokenizer(json('tokenizer.json'), json('tokenizer_config.json'));
-env.cacheDir = join(dir, 'cache');
-const server = createServer(async (request, response) => {
-  const path = normalize(join(dir, decodeURIComponent(new URL(request.url!, 'http://x').pathname)));
-  try {
-    const body = await readFile(path);
-    response.writeHead(200, { 'Content-Length': body.length, 'Content-Type': extname(path) === '.json' ? 'application/json' : 'application/octet-stream' }).end(body);
-  } catch {
-    response.writeHead(404).end();
-  }
-}).listen(0, '127.0.0.1');
-await new Promise((resolve) => server.once('listening', resolve));
-const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/phi-tiny/`;
-
-const engine = new TransformersEngine({ device: 'cpu' });
-const loadMs = await timeIt(1, () => engine.load({ id: url, dtype: 'fp32', file: 'model', externalData: false }, () => {}));
-const settings = defaultChatSettings();
 const words = 'order refund price help please laptop screen delivery account invoice'.split(' ');
 const sentence = (n: number, k: number) => Array.from({ length: n }, (_, i) => words[(i * 7 + k) % words.length]).join(' ');
-const history: Turn[] = Array.from({ length: 200 }, (_, k) => ({ user: sentence(20 + (k % 30), k), assistant: sentence(40 + (k % 50), k + 3) }));
+const MESSAGE = 'Tell me about your laptops and how delivery works';
+/** Greedy, so the app and the bare engine write the same tokens from the same prompt. */
+const GREEDY: GenerationParams = { maxNewTokens: 256, temperature: 0, topK: 50, topP: 0.9, repetitionPenalty: 1.15 };
+const BOT = 'Chatbot';
 
-// 1. Classification: one forward pass over the prompt scores all three labels.
-const classifyMs = await timeIt(20, () => classifyMessage(engine, 'My laptop screen is broken, can you help?', undefined, 'Chatbot'));
+console.log('Building the app and the bench-only bare worker…');
+// vite-node runs this script with NODE_ENV=development, which would build Svelte's dev mode.
+const production = { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } } as const;
+execFileSync('npx', ['vite', 'build', '--logLevel', 'warn'], production);
+execFileSync('npx', ['vite', 'build', '--config', 'scripts/bench/bare/vite.config.ts', '--logLevel', 'warn'], production);
 
-// 2. A whole reply through the real chat path: time to first token and decode speed.
-const stats = [];
-for (let i = 0; i < 5; i++) {
-  const { stats: s } = await reply(engine, { history: history.slice(-3), message: 'Tell me about your plans', settings: { ...settings, generation: { ...settings.generation, maxNewTokens: 64 } }, intent: 'auto' }, 2048, { onIntent() {}, onPrompt() {}, onText() {} }, new AbortController().signal);
-  stats.push(s);
+const servers: ChildProcess[] = [];
+async function serve(port: number, extra: string[]) {
+  // A process group of its own, so stopping it also stops the node process tsx starts.
+  const server = spawn('npx', ['tsx', 'scripts/serve.ts', '--port', String(port), '--models', 'e2e/.model', ...extra], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+  servers.push(server);
+  await new Promise<void>((resolve, reject) => {
+    server.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('Serving') && resolve());
+    server.once('exit', (code) => reject(new Error(`scripts/serve.ts on port ${port} exited with ${code}`)));
+  });
 }
 
-// 3. Fitting 200 turns to the window: binary search over how many turns fit, against dropping the
-//    oldest turn one at a time (what a first implementation would do).
-const count = (text: string) => engine.countTokens(text);
-const fitInput = { template: TEMPLATES.reply, instructions: settings.instructions.support, history, message: 'Where is my order?', countTokens: count, budget: 2048 - 256 };
-const binaryMs = await timeIt(5, () => buildReplyPrompt(fitInput));
-const linearMs = await timeIt(5, () => {
-  for (let keep = history.length; keep >= 0; keep--) {
-    const prompt = fillTemplate(TEMPLATES.reply, { persona: '', summary: '', history: formatHistory(history.slice(history.length - keep)), instructions: 'x', message: 'Where is my order?', bot: 'Chatbot' });
-    if (count(prompt) <= fitInput.budget) return prompt;
+let browser: Browser | null = null;
+const blocked: string[] = [];
+async function context(origin: string) {
+  const ctx = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
+  await blockExternal(ctx, origin, blocked);
+  return ctx;
+}
+
+/** The bench-only page: a fresh bare worker per load, then as many replies on it as asked. */
+const bareLoad = (page: Page, request: BareLoad): Promise<BareLoaded> => page.evaluate((r) => window.bareLoad(r), request);
+const bareRun = (page: Page, request: BareRun): Promise<BareResult> => page.evaluate((r) => window.bareRun(r), request);
+
+/** A stream's decode speed as the app's worker reports it, and as the user sees it on screen. */
+async function uiReply(page: Page, message: string) {
+  await page.evaluate(() => {
+    const bench = (window as unknown as { __bench: { text: unknown[]; watchText: boolean } }).__bench;
+    bench.text = [];
+    bench.watchText = true;
+  });
+  const turn = await sendAndWait(page, message);
+  // The last frame of the finished reply is drawn after `done`.
+  await page.waitForTimeout(200);
+  const { text } = await records(page);
+  await page.evaluate(() => ((window as unknown as { __bench: { watchText: boolean } }).__bench.watchText = false));
+  const seen = text.filter((r) => r.t >= turn.sentAt);
+  const screenMs = seen.length > 1 ? seen.at(-1)!.t - seen[0].t : 0;
+  return { turn, screenTokensPerSecond: tokensPerSecond(turn.stats.replyTokens, screenMs), screenMs };
+}
+
+/** The 12-turn conversation, after a stored history that already fills the window. */
+async function twelveTurns(kv: 'on' | 'off', generation: GenerationParams) {
+  const ctx = await context(APP);
+  const load = await openApp(ctx, appLink(kv), { ...generation });
+  const { page } = load;
+  const history = Array.from({ length: 40 }, (_, k) => ({ user: sentence(20 + (k % 7), k), reply: sentence(40 + (k % 11), k + 3) }));
+  await importConversation(page, `Twelve turns, reuse ${kv}`, history);
+  const turns: Turn[] = [];
+  for (let i = 0; i < 12; i++) turns.push(await sendAndWait(page, `${sentence(12 + (i % 5), i + 1)}?`));
+  await ctx.close();
+  const rows = turns.map((t, i) => ({
+    turn: i + 1,
+    promptTokens: t.stats.promptTokens,
+    classifyPrefill: (t.stats as PrefillStats).classifyPrefill ?? null,
+    replyPrefill: (t.stats as PrefillStats).replyPrefill ?? null,
+    classifyMs: t.stats.classifyMs,
+    firstTokenMs: t.stats.firstTokenMs,
+    decodeTokensPerSecond: t.stats.decodeTokensPerSecond,
+    folded: t.folded,
+  }));
+  return { turns: rows, load: { loadMs: load.loadMs, threads: load.threads } };
+}
+
+/** A stored conversation of 500 messages, then a 1,000-token reply: long tasks and IndexedDB writes while it streams. */
+async function longConversation() {
+  const ctx = await context(APP);
+  const { page } = await openApp(ctx, appLink(), { ...GREEDY, maxNewTokens: 1024 });
+  const turns = Array.from({ length: 250 }, (_, k) => ({ user: sentence(10 + (k % 15), k), reply: sentence(20 + (k % 40), k + 5) }));
+  await importConversation(page, 'Five hundred messages', turns);
+  await page.evaluate(() => {
+    const bench = (window as unknown as { __bench: { longTasks: unknown[]; writes: unknown[] } }).__bench;
+    bench.longTasks = [];
+    bench.writes = [];
+  });
+  const turn = await sendAndWait(page, MESSAGE);
+  const { wire, longTasks, writes } = await records(page);
+  const chatId = wire.find((r) => r.direction === 'sent' && r.type === 'chat' && r.t >= turn.sentAt)!.id;
+  const first = wire.find((r) => r.id === chatId && r.type === 'token')!.t;
+  const done = wire.find((r) => r.id === chatId && r.type === 'done')!.t;
+  const during = <T extends { t: number }>(list: T[]) => list.filter((r) => r.t >= first && r.t <= done);
+  const streamSeconds = (done - first) / 1000;
+  const streamWrites = during(writes);
+  await ctx.close();
+  return {
+    messages: turns.length * 2,
+    replyTokens: turn.stats.replyTokens,
+    streamMs: Math.round(done - first),
+    longestTaskMs: Math.round(Math.max(0, ...during(longTasks).map((t) => t.duration))),
+    longTasks: during(longTasks).length,
+    indexedDbWrites: streamWrites.length,
+    writesByStore: Object.fromEntries([...new Set(streamWrites.map((w) => w.store))].map((s) => [s, streamWrites.filter((w) => w.store === s).length])),
+    writesPerSecond: Math.round((streamWrites.length / streamSeconds) * 100) / 100,
+  };
+}
+
+/** The same replies on onnxruntime-node, in this process. */
+async function native(threads: number, request: BareRun, runs: number) {
+  const engine = new TransformersEngine({ device: 'cpu', threads });
+  await engine.load(source(APP), () => {});
+  const results: BareResult[] = [];
+  for (let i = 0; i < runs; i++) results.push(await measureReply(engine, request));
+  await engine.unload();
+  return results;
+}
+
+const microLine = ({ promptFit200Turns: fit, streamingDecodePerToken: decode }: Awaited<ReturnType<typeof nodeMicroBenchmarks>>) =>
+  `Pure logic, in Node: fitting 200 turns to the window takes ${fit.binaryMs} ms by binary search against ${fit.linearMs} ms turn by turn (${fit.speedup}×); ` +
+  `streaming decode costs ${decode.growth}× as much per token at 1,024 tokens as at 16, and re-decoding the whole reply would cost ${decode.speedup}× more.`;
+const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+const decodeRate = (r: { replyTokens: number; streamMs: number }) => tokensPerSecond(r.replyTokens, r.streamMs);
+
+try {
+  await serve(APP_PORT, []);
+  await serve(BARE_PORT, ['--root', 'node_modules/.bench/bare']);
+  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  const results: Record<string, unknown> = { date: new Date().toISOString(), shape, runs: RUNS, nodeCores: cpus().length };
+  const headlines: Headline[] = [];
+  const bars: Bar[] = [];
+  const bytes = measureBundle('dist');
+  results.bytes = bytes;
+
+  if (tiny) {
+    step('pipeline efficiency');
+    // 1. Pipeline efficiency, and 5. classification's forward passes, from the same prompts.
+    const appCtx = await context(APP);
+    const app = await openApp(appCtx, appLink(), { ...GREEDY });
+    const bareCtx = await context(BARE);
+    const barePage = await bareCtx.newPage();
+    await barePage.goto(BARE);
+    const bareApp = await bareLoad(barePage, { source: source(BARE) });
+    if (bareApp.threads !== app.threads) throw new Error(`The bare worker runs ${bareApp.threads} threads, the app ${app.threads}.`);
+    const pipeline = [];
+    let prompt = '';
+    for (let i = 0; i < RUNS; i++) {
+      if (i > 0) await newChat(app.page);
+      const ui = await uiReply(app.page, MESSAGE);
+      prompt = ui.turn.promptText;
+      const baseline = await bareRun(barePage, { prompt, params: GREEDY, bot: BOT, classify: MESSAGE });
+      pipeline.push({
+        screenTokensPerSecond: ui.screenTokensPerSecond,
+        workerTokensPerSecond: ui.turn.stats.decodeTokensPerSecond,
+        bareTokensPerSecond: decodeRate(baseline),
+        uiReplyTokens: ui.turn.stats.replyTokens,
+        bareReplyTokens: baseline.replyTokens,
+        uiClassifyMs: ui.turn.stats.classifyMs,
+        uiFirstTokenMs: ui.turn.stats.firstTokenMs,
+        bareClassifyMs: round(baseline.classifyMs ?? 0),
+        classifyForwardPasses: baseline.classifyForwardPasses,
+      });
+    }
+    await appCtx.close();
+    results.load = { appMs: Math.round(app.loadMs), bareMs: Math.round(bareApp.loadMs) };
+    const screen = median(pipeline.map((p) => p.screenTokensPerSecond));
+    const worker = median(pipeline.map((p) => p.workerTokensPerSecond));
+    const bareRate = median(pipeline.map((p) => p.bareTokensPerSecond));
+    const pipelineRatio = ratio(screen, bareRate);
+    results.pipeline = { runs: pipeline, screenTokensPerSecond: screen, workerTokensPerSecond: worker, bareTokensPerSecond: bareRate, ratio: pipelineRatio, appThreads: app.threads };
+    headlines.push({
+      figure: 'Pipeline efficiency (UI ÷ bare worker, decode tok/s)',
+      ratio: pipelineRatio,
+      target: '≥ 0.95',
+      met: pipelineRatio !== null && pipelineRatio >= 0.95,
+      raw: `on screen ${screen} tok/s (the app's worker reports ${worker}), bare worker ${bareRate} tok/s; ${pipeline[0].uiReplyTokens} vs ${pipeline[0].bareReplyTokens} tokens; median of ${RUNS}`,
+    });
+    bars.push({ label: `App, on screen (${app.threads} thread${app.threads === 1 ? '' : 's'})`, value: screen }, { label: `Bare worker (${app.threads} thread${app.threads === 1 ? '' : 's'})`, value: bareRate });
+
+    step('threads');
+    // 2. Threads: a fresh bare worker per count (onnxruntime fixes its thread count once per worker).
+    const threadRequest: BareRun = { prompt, params: GREEDY, bot: BOT };
+    const counts = [...new Set([1, 2, app.threads])].sort((a, b) => a - b);
+    const byThreads = new Map<number, number[]>([[app.threads, pipeline.map((p) => p.bareTokensPerSecond)]]);
+    const browserCores = bareApp.hardwareConcurrency;
+    for (const n of counts.filter((c) => c !== app.threads)) {
+      const loaded = await bareLoad(barePage, { source: source(BARE), threads: n });
+      if (loaded.threads !== n) throw new Error(`Asked the bare worker for ${n} threads, it runs ${loaded.threads}.`);
+      const rates: number[] = [];
+      for (let i = 0; i < RUNS; i++) rates.push(decodeRate(await bareRun(barePage, threadRequest)));
+      byThreads.set(n, rates);
+    }
+    await bareCtx.close();
+    const threadRates = counts.map((n) => ({ threads: n, decodeTokensPerSecond: median(byThreads.get(n)!), runs: byThreads.get(n)! }));
+    const rateAt = (n: number) => threadRates.find((t) => t.threads === n)!.decodeTokensPerSecond;
+    results.threads = { cores: browserCores, crossOriginIsolated: bareApp.crossOriginIsolated, appThreads: app.threads, rates: threadRates, appOverOne: ratio(rateAt(app.threads), rateAt(1)), twoOverOne: ratio(rateAt(2), rateAt(1)) };
+    headlines.push({
+      figure: `Threads (app's ${app.threads} ÷ 1, decode tok/s)`,
+      ratio: ratio(rateAt(app.threads), rateAt(1)),
+      target: '',
+      raw: `${browserCores} cores, cross-origin isolated: ${bareApp.crossOriginIsolated}; ${threadRates.map((t) => `${t.threads} thread${t.threads === 1 ? '' : 's'} ${t.decodeTokensPerSecond} tok/s`).join(', ')}; 2 ÷ 1 = ${ratio(rateAt(2), rateAt(1))}`,
+    });
+    for (const t of threadRates) if (t.threads !== app.threads) bars.push({ label: `Bare worker (${t.threads} thread${t.threads === 1 ? '' : 's'})`, value: t.decodeTokensPerSecond });
+
+    step('browser ÷ native');
+    // 3. Browser ÷ native, at the same thread counts.
+    const nativeRates = new Map<number, number[]>();
+    for (const n of counts) nativeRates.set(n, (await native(n, threadRequest, RUNS)).map(decodeRate));
+    const nativeRows = counts.map((n) => ({ threads: n, nodeTokensPerSecond: median(nativeRates.get(n)!), browserTokensPerSecond: rateAt(n), ratio: ratio(rateAt(n), median(nativeRates.get(n)!)) }));
+    results.native = nativeRows;
+    const atApp = nativeRows.find((r) => r.threads === app.threads)!;
+    headlines.push({
+      figure: `Browser ÷ native (WASM ÷ onnxruntime-node, ${app.threads} thread${app.threads === 1 ? '' : 's'})`,
+      ratio: atApp.ratio,
+      target: '≥ 0.6',
+      met: atApp.ratio !== null && atApp.ratio >= 0.6,
+      raw: nativeRows.map((r) => `${r.threads} thread${r.threads === 1 ? '' : 's'}: Chromium ${r.browserTokensPerSecond}, Node ${r.nodeTokensPerSecond} tok/s (${r.ratio})`).join('; '),
+    });
+    for (const r of nativeRows) bars.push({ label: `onnxruntime-node (${r.threads} thread${r.threads === 1 ? '' : 's'})`, value: r.nodeTokensPerSecond });
+
+    const file = (name: string) => JSON.parse(readFileSync(`e2e/.model/phi-tiny/${name}`, 'utf8'));
+    const tokenizer = new CodeGenTokenizer(file('tokenizer.json'), file('tokenizer_config.json'));
+    results.nodeMicro = await nodeMicroBenchmarks(
+      (text) => tokenizer.encode(text).length,
+      (ids) => tokenizer.decode(ids, { skip_special_tokens: true }),
+      sentence,
+    );
+
+    const classifyPasses = pipeline[0].classifyForwardPasses;
+    results.classificationShortPrompt = { forwardPasses: classifyPasses, classifyMs: median(pipeline.map((p) => p.uiClassifyMs)), firstTokenMs: median(pipeline.map((p) => p.uiFirstTokenMs)) };
   }
-});
 
-// 4. Streaming decode: the text each new token adds, with split characters held back. The decoder
-//    decodes a short window per token; re-decoding the whole reply each token is the baseline. Cost
-//    per token at 1024 tokens against 16 says whether it grows with the reply.
-const ids = Array.from({ length: 1024 }, (_, i) => 256 + (i % 300));
-const decodeText = (x: number[]) => tokenizer.decode(x, { skip_special_tokens: true });
-const perToken = async (n: number, next: () => (ids: number[]) => unknown) =>
-  (await timeIt(5, () => {
-    const step = next();
-    for (let i = 1; i <= n; i++) step(ids.slice(0, i));
-  })) / n;
-const windowed = () => {
-  const decoder = new IncrementalDecoder(decodeText);
-  return (x: number[]) => decoder.next(x);
-};
-const decode16 = await perToken(16, windowed);
-const decode1024 = await perToken(1024, windowed);
-const wholeReply1024 = await perToken(1024, () => decodeText);
+  step('12-turn conversation, with and without reuse');
+  // 4. Prefill per turn, and 5. classification against the first token, on a full window.
+  const browserPid = childrenRunning(CHROMIUM_PATH)[0];
+  const rssSampler = browserPid ? samplePeakRss(browserPid) : null;
+  const turnGeneration = { ...GREEDY, maxNewTokens: 32 };
+  const { turns: withReuse, load: loaded } = await twelveTurns('on', turnGeneration);
+  const { turns: withoutReuse } = await twelveTurns('off', turnGeneration);
+  const peakRss = rssSampler?.stop() ?? null;
+  const countsAvailable = withReuse.some((t) => t.replyPrefill) && withoutReuse.some((t) => t.replyPrefill);
+  const computed = (turns: typeof withReuse) => turns.slice(1).map((t) => (t.replyPrefill?.computed ?? 0) + (t.classifyPrefill?.computed ?? 0));
+  results.prefillPerTurn = { countsAvailable, withReuse, withoutReuse };
+  headlines.push({
+    figure: 'Prefill per turn (tokens run through the model, turns 2–12, with ÷ without reuse)',
+    ratio: countsAvailable ? ratio(median(computed(withReuse)), median(computed(withoutReuse))) : null,
+    target: '',
+    raw: countsAvailable
+      ? `median ${median(computed(withReuse))} vs ${median(computed(withoutReuse))} tokens (classification + reply); max with reuse ${Math.max(...computed(withReuse))}`
+      : `the worker sends no prefill counts yet (ReplyStats.classifyPrefill/replyPrefill, branch kv-reuse); reply prompts are ${median(withoutReuse.map((t) => t.promptTokens))} tokens (median)`,
+  });
+  const fullWindow = withReuse.slice(1);
+  const classifyRatio = ratio(median(fullWindow.map((t) => t.classifyMs)), median(fullWindow.map((t) => t.firstTokenMs)));
+  const passes = (results.classificationShortPrompt as { forwardPasses?: number } | undefined)?.forwardPasses;
+  results.classification = { forwardPasses: passes ?? null, classifyMs: median(fullWindow.map((t) => t.classifyMs)), firstTokenMs: median(fullWindow.map((t) => t.firstTokenMs)), ratio: classifyRatio };
+  headlines.push({
+    figure: 'Classification (ms classifying ÷ ms to the reply\'s first token)',
+    ratio: classifyRatio,
+    target: '',
+    raw: `${passes ?? '?'} forward pass${passes === 1 ? '' : 'es'}; ${median(fullWindow.map((t) => t.classifyMs))} ms vs ${median(fullWindow.map((t) => t.firstTokenMs))} ms on a full window (median of turns 2–12, reuse on)`,
+  });
 
-const results = {
-  loadMs: Math.round(loadMs),
-  classifyMs: Number(classifyMs.toFixed(2)),
-  firstTokenMs: median(stats.map((s) => s.firstTokenMs)),
-  prefillTokensPerSecond: median(stats.map((s) => s.prefillTokensPerSecond)),
-  decodeTokensPerSecond: median(stats.map((s) => s.decodeTokensPerSecond)),
-  promptFit200Turns: { binaryMs: Number(binaryMs.toFixed(1)), linearMs: Number(linearMs.toFixed(1)), speedup: Number((linearMs / binaryMs).toFixed(1)) },
-  streamingDecodePerToken: {
-    at16Ms: Number(decode16.toFixed(4)),
-    at1024Ms: Number(decode1024.toFixed(4)),
-    growth: Number((decode1024 / decode16).toFixed(1)),
-    wholeReplyAt1024Ms: Number(wholeReply1024.toFixed(4)),
-    speedup: Number((wholeReply1024 / decode1024).toFixed(1)),
-  },
-};
-console.table({
-  'load (ms)': results.loadMs,
-  'classify (ms)': results.classifyMs,
-  'first token (ms)': results.firstTokenMs,
-  'prefill (tok/s)': results.prefillTokensPerSecond,
-  'decode (tok/s)': results.decodeTokensPerSecond,
-  'fit 200 turns, binary (ms)': results.promptFit200Turns.binaryMs,
-  'fit 200 turns, linear (ms)': results.promptFit200Turns.linearMs,
-  'fit speedup (linear / binary)': results.promptFit200Turns.speedup,
-  'stream decode cost per token, 1024 vs 16 tokens': results.streamingDecodePerToken.growth,
-  'stream decode speedup at 1024 (whole reply / window)': results.streamingDecodePerToken.speedup,
-});
-await mkdir('bench-results', { recursive: true });
-await writeFile('bench-results/latest.json', `${JSON.stringify({ date: new Date().toISOString(), ...results }, null, 2)}\n`);
-await engine.unload();
-server.close();
-await rm(dir, { recursive: true, force: true });
+  // 6. Bytes.
+  const KB = 1024;
+  headlines.push({
+    figure: 'JS before first paint (gzipped ÷ 40 KB budget)',
+    ratio: ratio(bytes.firstPaintJsGzip, 40 * KB),
+    target: '≤ 1',
+    met: bytes.firstPaintJsGzip <= 40 * KB,
+    raw: `${round(bytes.firstPaintJsGzip / KB)} KB (${bytes.firstPaintFiles.join(', ')}); worker chunk ${round(bytes.workerChunkGzip / KB)} KB gzipped; precache ${round(bytes.precacheBytes / KB / KB)} MB in ${bytes.precacheEntries} files`,
+  });
+
+  // 7. Long conversation.
+  if (tiny) {
+    step('long conversation');
+    const long = await longConversation();
+    results.longConversation = long;
+    headlines.push({
+      figure: 'Long conversation: longest main-thread task ÷ 50 ms',
+      ratio: ratio(long.longestTaskMs, 50),
+      target: '< 1',
+      met: long.longestTaskMs < 50,
+      raw: `${long.messages} stored messages, ${long.replyTokens}-token reply streamed in ${long.streamMs} ms; ${long.longTasks} long task${long.longTasks === 1 ? '' : 's'}, longest ${long.longestTaskMs} ms`,
+    });
+    headlines.push({
+      figure: 'Long conversation: IndexedDB writes per second ÷ 3',
+      ratio: ratio(long.writesPerSecond, 3),
+      target: '≤ 1',
+      met: long.writesPerSecond <= 3,
+      raw: `${long.indexedDbWrites} writes in ${round(long.streamMs / 1000, 2)} s (${Object.entries(long.writesByStore).map(([s, n]) => `${s} ${n}`).join(', ')}) = ${long.writesPerSecond}/s`,
+    });
+  } else {
+    // 8. Real size: load, memory, first token at turns 1 and 10, decode.
+    const at = (turns: typeof withReuse, n: number) => turns[n - 1].firstTokenMs;
+    results.realSize = {
+      loadMs: Math.round(loaded.loadMs),
+      peakRssBytes: peakRss,
+      threads: loaded.threads,
+      firstTokenMs: { turn1: { reuse: at(withReuse, 1), noReuse: at(withoutReuse, 1) }, turn10: { reuse: at(withReuse, 10), noReuse: at(withoutReuse, 10) } },
+      decodeTokensPerSecond: median(withReuse.map((t) => t.decodeTokensPerSecond)),
+    };
+    headlines.push({
+      figure: 'Real size: first token at turn 10, with ÷ without reuse',
+      ratio: ratio(at(withReuse, 10), at(withoutReuse, 10)),
+      target: '',
+      raw: `load ${Math.round(loaded.loadMs)} ms, peak RSS of Chromium ${peakRss === null ? 'unknown' : `${round(peakRss / KB ** 3, 2)} GB`}, ${loaded.threads} threads; first token turn 1 ${at(withReuse, 1)} / ${at(withoutReuse, 1)} ms, turn 10 ${at(withReuse, 10)} / ${at(withoutReuse, 10)} ms (reuse / none); decode ${median(withReuse.map((t) => t.decodeTokensPerSecond))} tok/s`,
+    });
+    bars.push({ label: `App decode, ${shape} (${loaded.threads} threads)`, value: median(withReuse.map((t) => t.decodeTokensPerSecond)) });
+  }
+  if (blocked.length) throw new Error(`Requests left the device: ${blocked.join(', ')}`);
+
+  const prefillRows = withReuse.map((t, i) => {
+    const off = withoutReuse[i];
+    const count = (p: { cached: number; computed: number } | null) => (p ? `${p.computed} run, ${p.cached} cached` : 'unavailable');
+    return [String(t.turn), String(t.promptTokens), count(t.classifyPrefill), count(t.replyPrefill), count(off.classifyPrefill), count(off.replyPrefill), `${t.firstTokenMs} / ${off.firstTokenMs}`, t.folded ? 'yes' : ''];
+  });
+  const markdown = [
+    `# Benchmark: ${shape}, ${results.date}`,
+    '',
+    'Every ratio divides two figures measured in this run. Targets from issue 8.',
+    '',
+    headlineTable(headlines),
+    '',
+    ...(results.nodeMicro ? [microLine(results.nodeMicro as Awaited<ReturnType<typeof nodeMicroBenchmarks>>), ''] : []),
+    '## Prefill per turn (12 turns after a history that fills the window)',
+    '',
+    markdownTable(['Turn', 'Prompt tokens', 'Classify, reuse', 'Reply, reuse', 'Classify, `?kv=off`', 'Reply, `?kv=off`', 'First token ms (reuse / off)', 'Folded'], prefillRows),
+    '',
+  ].join('\n');
+  await mkdir('bench-results', { recursive: true });
+  await writeFile('bench-results/latest.json', `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile('bench-results/latest.md', markdown);
+  await writeFile('bench-results/tokens-per-second.svg', barChartSvg(`Decode tokens per second by configuration (${shape})`, 'tok/s', bars));
+  console.log(`\n${markdown}\nWritten to bench-results/latest.json, latest.md and tokens-per-second.svg.`);
+} finally {
+  await browser?.close();
+  for (const server of servers) if (server.pid) process.kill(-server.pid);
+}

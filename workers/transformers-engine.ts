@@ -37,10 +37,13 @@ const DTYPE_SUFFIX: Record<ModelSource['dtype'], string> = {
   q4f16: '_q4f16',
 };
 
-/** onnxruntime threads need cross-origin isolation (SharedArrayBuffer); otherwise it runs on one. */
-function threadCount(): number {
+/**
+ * onnxruntime threads need cross-origin isolation (SharedArrayBuffer); otherwise it runs on one.
+ * `requested` is the benchmark's override; the app leaves it to this rule.
+ */
+function threadCount(requested?: number): number {
   if (!self.crossOriginIsolated) return 1;
-  return Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 2) - 1));
+  return requested ?? Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 2) - 1));
 }
 
 /**
@@ -56,14 +59,14 @@ function modelFolderUrl(source: ModelSource): string {
 }
 
 /** `cache` keeps the weights in IndexedDB; Node (the tests) has none and goes without. */
-function configureRuntime(source: ModelSource, device: EngineDevice, cache: WeightsCache | null) {
+function configureRuntime(source: ModelSource, device: EngineDevice, cache: WeightsCache | null, threads?: number) {
   const onnx = env.backends.onnx;
   // The wasm settings read `self.location`, `self.crossOriginIsolated` and `navigator`, which Node
   // lacks; onnxruntime-node ignores them anyway.
   if (device === 'wasm' && onnx.wasm) {
     // Served by the app itself: a CDN would break offline use and leak a request.
     onnx.wasm.wasmPaths = { mjs: new URL(ortMjsUrl, self.location.href).href, wasm: new URL(ortWasmUrl, self.location.href).href };
-    onnx.wasm.numThreads = threadCount();
+    onnx.wasm.numThreads = threadCount(threads);
   }
   env.allowLocalModels = false;
   env.allowRemoteModels = true;
@@ -101,14 +104,17 @@ export class TransformersEngine implements Engine {
   private tokenizer: PreTrainedTokenizer | null = null;
   private model: PreTrainedModel | null = null;
   private readonly device: EngineDevice;
+  private readonly threads?: number;
 
-  constructor({ device = 'wasm' }: { device?: EngineDevice } = {}) {
+  /** `threads` fixes onnxruntime's thread count, for the benchmark's comparisons; unset, the engine picks. */
+  constructor({ device = 'wasm', threads }: { device?: EngineDevice; threads?: number } = {}) {
     this.device = device;
+    this.threads = threads;
   }
 
   async load(source: ModelSource, onProgress: (files: FileProgress[]) => void): Promise<EngineInfo> {
     const cache = this.device === 'wasm' ? new WeightsCache({ model: source.id, folder: modelFolderUrl(source) }) : null;
-    configureRuntime(source, this.device, cache);
+    configureRuntime(source, this.device, cache, this.threads);
     // transformers.js treats some missing files as optional and then fails elsewhere; recording
     // every failed download lets the error name the file that was really missing.
     const failedDownloads: string[] = [];
@@ -157,6 +163,8 @@ export class TransformersEngine implements Engine {
         device: this.device,
         model_file_name: source.file,
         use_external_data_format: source.externalData,
+        // onnxruntime-node's own default uses every core; the benchmark compares at equal threads.
+        ...(this.device === 'cpu' && this.threads ? { session_options: { intraOpNumThreads: this.threads, interOpNumThreads: 1 } } : {}),
         progress_callback,
       });
     } catch (error) {

@@ -1,0 +1,58 @@
+/** Peak resident memory of a process and all its descendants (Chromium's page, GPU and worker processes), sampled from /proc. */
+import { readdirSync, readFileSync } from 'node:fs';
+
+const PAGE_BYTES = 4096;
+
+/** This process's children that run `executable`: Playwright starts the browser as one. */
+export function childrenRunning(executable: string): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => {
+      try {
+        const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid && readFileSync(`/proc/${name}/cmdline`, 'utf8').startsWith(executable);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+function treeRss(root: number): number {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      // The command name may hold spaces and parentheses: the fields after its last ')' are fixed.
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+    } catch {
+      // The process ended between listing and reading.
+    }
+  }
+  let bytes = 0;
+  const queue = [root];
+  while (queue.length) {
+    const pid = queue.pop()!;
+    try {
+      bytes += Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * PAGE_BYTES;
+    } catch {
+      continue;
+    }
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return bytes;
+}
+
+/** Samples every `intervalMs` until `stop()`, which returns the peak in bytes. */
+export function samplePeakRss(root: number, intervalMs = 250) {
+  let peak = treeRss(root);
+  const timer = setInterval(() => (peak = Math.max(peak, treeRss(root))), intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(peak, treeRss(root));
+    },
+  };
+}
