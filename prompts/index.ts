@@ -4,6 +4,9 @@
  */
 import type { RouteIntent } from '../workers/protocol';
 import classify from './classify.txt?raw';
+import groupChat from './group-chat.txt?raw';
+import groupReminder from './group-reminder.txt?raw';
+import groupInstructions from './group.txt?raw';
 import general from './intents/general.txt?raw';
 import joke from './intents/joke.txt?raw';
 import sales from './intents/sales.txt?raw';
@@ -20,3 +23,9 @@ export const DEFAULT_INSTRUCTIONS: Record<RouteIntent, string> = {
   joke: joke.trim(),
   general: general.trim(),
 };
+
+/** The group conversation's frame (instructions, people, transcript, reminder); the decision and the reply each add their last line. */
+export const GROUP_TEMPLATE = groupChat.trimEnd();
+
+/** What the group instructions and their reminder go back to on Reset to default. */
+export const DEFAULT_GROUP_PROMPTS = { instructions: groupInstructions.trim(), reminder: groupReminder.trim() };
