@@ -1,9 +1,10 @@
-import { GROUP_TEMPLATE } from '../prompts';
-import type { ReplyResult } from './chat';
+import { GROUP_SUMMARIZE_TEMPLATE, GROUP_TEMPLATE } from '../prompts';
+import { SUMMARY_TOKENS, type ReplyResult } from './chat';
 import type { Engine } from './engine';
-import { addressing, buildGroupPrompt, decide, decisionPrompt, GROUP_LABELS, groupStopFilter, replyPrompt, TALKATIVENESS_THRESHOLDS, type GroupLabels, type GroupPrompt } from './group';
-import { speakerName } from './prompt';
-import type { GroupChatRequest, GroupDecision, PromptInfo, ReplyStats, StopReason } from './protocol';
+import { addressing, buildGroupPrompt, decide, decisionPrompt, formatGroupLines, GROUP_LABELS, groupStopFilter, lineName, protectedNames, replyPrompt, TALKATIVENESS_THRESHOLDS, type GroupLabels, type GroupPrompt } from './group';
+import { neutralize } from './neutralize';
+import { fillTemplate, speakerName } from './prompt';
+import type { GroupChatRequest, GroupDecision, GroupLine, PromptInfo, ReplyStats, StopReason, SummarizeRequest } from './protocol';
 
 export type GroupTurn = Omit<GroupChatRequest, 'id' | 'type'>;
 
@@ -110,4 +111,47 @@ export async function groupReply(engine: Engine<never>, turn: GroupTurn, context
       decodeTokensPerSecond: perSecond(Math.max(0, replyTokens - 1), firstText ? finished - firstText : 0),
     },
   };
+}
+
+/**
+ * Writes the running summary anew from the previous one and the group lines that just fell out of
+ * the prompt; the oldest lines go first if even they do not fit, and a single line too long is cut.
+ */
+export async function summarizeGroup(
+  engine: Engine<never>,
+  request: Omit<SummarizeRequest, 'id' | 'type'> & { group: { lines: GroupLine[]; participants: string[] } },
+  contextSize: number,
+  signal: AbortSignal,
+): Promise<string> {
+  const bot = speakerName(request.persona);
+  const names = protectedNames(bot, request.group.participants);
+  const render = (lines: readonly GroupLine[]) =>
+    fillTemplate(GROUP_SUMMARIZE_TEMPLATE, {
+      bot,
+      participants: request.group.participants.map(lineName).join(', '),
+      previous: request.summary?.trim() ? `Summary so far: ${neutralize(request.summary.trim(), names)}\n` : '',
+      lines: formatGroupLines(lines, names).trimEnd(),
+    });
+  const budget = contextSize - SUMMARY_TOKENS;
+  let lines = request.group.lines;
+  while (lines.length > 1 && engine.countTokens(render(lines)) > budget) lines = lines.slice(1);
+  let prompt = render(lines);
+  for (let keep = lines[0]?.text.length ?? 0; keep > 0 && engine.countTokens(prompt) > budget; ) {
+    keep = Math.floor(keep * 0.8);
+    prompt = render([{ ...lines[0], text: lines[0].text.slice(0, keep) }]);
+  }
+  const filter = groupStopFilter(bot, request.group.participants);
+  let summary = '';
+  await engine.generate(
+    prompt,
+    { maxNewTokens: SUMMARY_TOKENS, temperature: 0.2, topK: 40, topP: 0.9, repetitionPenalty: 1.15 },
+    (piece) => {
+      const { text, stopped } = filter.push(piece);
+      summary += text;
+      return !stopped;
+    },
+    signal,
+  );
+  summary += filter.flush();
+  return summary.replace(/\s+/g, ' ').trim();
 }

@@ -1,7 +1,7 @@
 import { reply, summarize } from './chat';
 import type { Engine } from './engine';
 import { chooseEngine, type GpuProbe } from './engine-select';
-import { groupReply } from './group-chat';
+import { groupReply, summarizeGroup } from './group-chat';
 import { describeError, ExplainedError, GpuDeviceLostError, LoadCancelledError } from './errors';
 import type { ChatRequest, EngineInfo, GroupChatRequest, GpuFailure, LoadRequest, ModelSource, Request, Response, SummarizeRequest } from './protocol';
 import { variantLabel, type WebLLMModel } from './webllm-models';
@@ -96,7 +96,9 @@ export function createHandler(
     if (!current) throw new Error('No model is loaded yet.');
     try {
       if (request.type === 'summarize') {
-        const text = await summarize(current.engine, request, current.info.contextSize, signal);
+        const text = request.group
+          ? await summarizeGroup(current.engine, { ...request, group: request.group }, current.info.contextSize, signal)
+          : await summarize(current.engine, request, current.info.contextSize, signal);
         post({ id, type: 'summary', text });
         post({ id, type: 'done', stopReason: signal.aborted ? 'aborted' : 'end' });
         return;

@@ -123,6 +123,8 @@ export interface SummarizeRequest {
   summary?: string;
   turns: Turn[];
   persona: Persona;
+  /** A group conversation's lines to fold in, instead of `turns`, with every participant's name. */
+  group?: { lines: GroupLine[]; participants: string[] };
 }
 
 /** Timing and size of one reply, for the inspect view. */

@@ -7,12 +7,13 @@ import type {
   FileProgress,
   GpuFailure,
   GpuModelSource,
+  GroupLine,
   ModelSource,
   Response,
   RouteIntent,
   Turn,
 } from '../../workers/protocol';
-import { linesOf } from './group-lines';
+import { indexedLinesOf, linesOf } from './group-lines';
 import { InferenceClient, WORKER_CRASHED } from './inference-client';
 import { Library } from './library.svelte';
 import { loadSettings, normalizeSettings, saveSettings } from './settings';
@@ -282,7 +283,8 @@ export class ChatState {
     const messages = this.library.messages;
     const start = conversation.memoryStart ? Math.max(0, messages.findIndex((m) => m.id === conversation.memoryStart)) : 0;
     const [message] = linesOf([messages[messageIndex]], participants, bot);
-    const history = linesOf(messages.slice(start, messageIndex), participants, bot);
+    const indexed = indexedLinesOf(messages.slice(start, messageIndex), participants, bot);
+    const history = indexed.map(({ line }) => line);
     this.notice = null;
     if (this.summarizing !== null) this.client.stop(this.summarizing);
     const saver = throttle(() => void this.library.save(reply), SAVE_INTERVAL_MS);
@@ -324,7 +326,7 @@ export class ChatState {
             reply.stopReason = response.stopReason;
             reply.stats = response.stats;
             reply.status = response.stopReason === 'aborted' ? 'stopped' : 'done';
-            void end();
+            void end().then(() => this.foldOldGroupLines(indexed, messages[messageIndex].id, reply));
             break;
           case 'error':
             reply.status = response.deviceLost ? 'interrupted' : 'error';
@@ -333,6 +335,36 @@ export class ChatState {
             void end();
             if (response.deviceLost) this.reloadAfterDeviceLoss();
             break;
+        }
+      },
+    );
+  }
+
+  /** As `foldOldTurns`, for the lines of a group conversation that its last prompt left out. */
+  private foldOldGroupLines(indexed: { line: GroupLine; messageId: string }[], messageId: string, reply: AssistantMessage) {
+    const used = reply.prompt?.turnsUsed;
+    const conversation = this.library.current;
+    if (used === undefined || this.busy || !conversation?.group) return;
+    const dropped = indexed.slice(0, Math.max(0, indexed.length - used));
+    if (dropped.length === 0) return;
+    const conversationId = conversation.id;
+    const nextStart = indexed[dropped.length]?.messageId ?? messageId;
+    const participants = conversation.group.participants.map((p) => p.name);
+    let summary = '';
+    this.summarizing = this.client.send(
+      {
+        type: 'summarize',
+        summary: conversation.summary,
+        turns: [],
+        persona: $state.snapshot(this.activeSettings.persona),
+        group: { lines: dropped.map(({ line }) => line), participants },
+      },
+      (response) => {
+        if (response.type === 'summary') summary = response.text;
+        if (response.type === 'done' || response.type === 'error') this.summarizing = null;
+        if (response.type === 'error' && response.deviceLost) this.reloadAfterDeviceLoss();
+        if (response.type === 'done' && response.stopReason === 'end' && summary && this.library.currentId === conversationId) {
+          void this.library.setMemory(summary, nextStart);
         }
       },
     );

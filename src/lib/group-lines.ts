@@ -15,10 +15,15 @@ export function speakerNameOf(speaker: Participant | undefined, participants: re
  * assistant wrote. Silent turns and failed replies leave no line: nothing was said.
  */
 export function linesOf(messages: readonly Message[], participants: readonly Participant[], bot: string): GroupLine[] {
-  const lines: GroupLine[] = [];
+  return indexedLinesOf(messages, participants, bot).map(({ line }) => line);
+}
+
+/** The lines with the id of the message each came from, to tell where the model's memory starts. */
+export function indexedLinesOf(messages: readonly Message[], participants: readonly Participant[], bot: string): { line: GroupLine; messageId: string }[] {
+  const lines: { line: GroupLine; messageId: string }[] = [];
   for (const message of messages) {
-    if (message.role === 'user') lines.push({ speaker: speakerNameOf(message.speaker, participants), text: message.text });
-    else if (message.text && message.status !== 'error' && message.decision?.speak !== false) lines.push({ speaker: bot, text: message.text, assistant: true });
+    if (message.role === 'user') lines.push({ line: { speaker: speakerNameOf(message.speaker, participants), text: message.text }, messageId: message.id });
+    else if (message.text && message.status !== 'error' && message.decision?.speak !== false) lines.push({ line: { speaker: bot, text: message.text, assistant: true }, messageId: message.id });
   }
   return lines;
 }
