@@ -4,6 +4,10 @@
  */
 import type { RouteIntent } from '../workers/protocol';
 import classify from './classify.txt?raw';
+import groupChat from './group-chat.txt?raw';
+import groupReminder from './group-reminder.txt?raw';
+import groupSummarize from './group-summarize.txt?raw';
+import groupInstructions from './group.txt?raw';
 import general from './intents/general.txt?raw';
 import joke from './intents/joke.txt?raw';
 import sales from './intents/sales.txt?raw';
@@ -20,3 +24,12 @@ export const DEFAULT_INSTRUCTIONS: Record<RouteIntent, string> = {
   joke: joke.trim(),
   general: general.trim(),
 };
+
+/** The group conversation's frame (instructions, people, transcript, reminder); the decision and the reply each add their last line. */
+export const GROUP_TEMPLATE = groupChat.trimEnd();
+
+/** Folds the group lines that no longer fit into the running summary. */
+export const GROUP_SUMMARIZE_TEMPLATE = groupSummarize.trimEnd();
+
+/** What the group instructions and their reminder go back to on Reset to default. */
+export const DEFAULT_GROUP_PROMPTS = { instructions: groupInstructions.trim(), reminder: groupReminder.trim() };

@@ -1,4 +1,4 @@
-import { DEFAULT_INSTRUCTIONS } from '../prompts';
+import { DEFAULT_GROUP_PROMPTS, DEFAULT_INSTRUCTIONS } from '../prompts';
 import type { ChatSettings, GenerationParams, Persona } from './protocol';
 
 /** The settings a new user starts with, and what "Reset" goes back to. */
@@ -19,5 +19,6 @@ export function defaultChatSettings(): ChatSettings {
     persona: { ...DEFAULT_PERSONA },
     instructions: { ...DEFAULT_INSTRUCTIONS },
     classifyWithPreviousTurn: false,
+    group: { ...DEFAULT_GROUP_PROMPTS, talkativeness: 'balanced' },
   };
 }

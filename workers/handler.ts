@@ -1,8 +1,9 @@
 import { reply, summarize } from './chat';
 import type { Engine } from './engine';
 import { chooseEngine, type GpuProbe } from './engine-select';
+import { groupReply, summarizeGroup } from './group-chat';
 import { describeError, ExplainedError, GpuDeviceLostError, LoadCancelledError } from './errors';
-import type { ChatRequest, EngineInfo, GpuFailure, LoadRequest, ModelSource, Request, Response, SummarizeRequest } from './protocol';
+import type { ChatRequest, EngineInfo, GroupChatRequest, GpuFailure, LoadRequest, ModelSource, Request, Response, SummarizeRequest } from './protocol';
 import { variantLabel, type WebLLMModel } from './webllm-models';
 
 /** How the handler gets its engines; WebLLM comes as a promise because its library loads on demand. */
@@ -91,13 +92,30 @@ export function createHandler(
   }
 
   /** Runs a reply or a summary on the loaded model, streaming what it writes. */
-  async function generate(id: number, request: ChatRequest | SummarizeRequest, signal: AbortSignal) {
+  async function generate(id: number, request: ChatRequest | SummarizeRequest | GroupChatRequest, signal: AbortSignal) {
     if (!current) throw new Error('No model is loaded yet.');
     try {
       if (request.type === 'summarize') {
-        const text = await summarize(current.engine, request, current.info.contextSize, signal);
+        const text = request.group
+          ? await summarizeGroup(current.engine, { ...request, group: request.group }, current.info.contextSize, signal)
+          : await summarize(current.engine, request, current.info.contextSize, signal);
         post({ id, type: 'summary', text });
         post({ id, type: 'done', stopReason: signal.aborted ? 'aborted' : 'end' });
+        return;
+      }
+      if (request.type === 'group-chat') {
+        const { stopReason, stats } = await groupReply(
+          current.engine,
+          request,
+          current.info.contextSize,
+          {
+            onDecision: (decision, prompt) => post({ id, type: 'decision', decision, prompt }),
+            onPrompt: (prompt) => post({ id, type: 'prompt', prompt }),
+            onText: (text) => post({ id, type: 'token', text }),
+          },
+          signal,
+        );
+        post({ id, type: 'done', stopReason, stats });
         return;
       }
       const { stopReason, stats } = await reply(

@@ -48,6 +48,57 @@ export interface ChatSettings {
   instructions: Record<RouteIntent, string>;
   /** Classify with the previous turn as context, so short follow-ups ("2", "yes") read right. */
   classifyWithPreviousTurn: boolean;
+  group: GroupSettings;
+}
+
+/** How readily the assistant speaks in a group conversation: a threshold on the speak probability. */
+export type Talkativeness = 'quiet' | 'balanced' | 'chatty';
+export const TALKATIVENESS: readonly Talkativeness[] = ['quiet', 'balanced', 'chatty'];
+
+export interface GroupSettings {
+  /** The group instructions: when the assistant speaks and when it stays silent. */
+  instructions: string;
+  /** The line after the conversation that reminds the model of those instructions. */
+  reminder: string;
+  talkativeness: Talkativeness;
+}
+
+/** One line of a group conversation: a participant's message or the assistant's reply. */
+export interface GroupLine {
+  speaker: string;
+  text: string;
+  /** Written by the assistant (then `speaker` is its name). */
+  assistant?: boolean;
+}
+
+/** After a participant's message in a group conversation: decide to speak or not, and reply if so. */
+export interface GroupChatRequest {
+  id: number;
+  type: 'group-chat';
+  /** Every participant's name, for neutralising and for the stop filter. */
+  participants: string[];
+  /** Lines since the summary, oldest first; the worker keeps as many recent ones as fit. */
+  history: GroupLine[];
+  summary?: string;
+  /** The message just sent, with its speaker. */
+  message: GroupLine;
+  settings: ChatSettings;
+  /** "Ask the assistant": reply whatever the decision would have been. */
+  force: boolean;
+}
+
+/** Whether the assistant spoke after a group message, and why. */
+export interface GroupDecision {
+  speak: boolean;
+  /** The model's probability of speaking, from the two scored continuations alone. */
+  modelProbability: number;
+  /** After the prior for being addressed: what is compared with the threshold. */
+  probability: number;
+  threshold: number;
+  /** The message named the assistant or asked it a question. */
+  addressed: 'no' | 'named' | 'question';
+  /** The user pressed Ask the assistant: it replies whatever the probability. */
+  forced?: boolean;
 }
 
 export interface ChatRequest {
@@ -72,6 +123,8 @@ export interface SummarizeRequest {
   summary?: string;
   turns: Turn[];
   persona: Persona;
+  /** A group conversation's lines to fold in, instead of `turns`, with every participant's name. */
+  group?: { lines: GroupLine[]; participants: string[] };
 }
 
 /** Timing and size of one reply, for the inspect view. */
@@ -182,6 +235,7 @@ export type Request =
   | LoadRequest
   | ChatRequest
   | SummarizeRequest
+  | GroupChatRequest
   | { id: number; type: 'stop'; target: number };
 
 export type Response =
@@ -190,6 +244,8 @@ export type Response =
   | { id: number; type: 'progress'; files: FileProgress[]; stage?: string }
   | { id: number; type: 'loaded'; info: EngineInfo; reason: string; gpuFailure?: GpuFailure }
   | { id: number; type: 'intent'; classification: Classification }
+  /** A group message's speak/silence decision, with the exact prompt it was scored on. */
+  | { id: number; type: 'decision'; decision: GroupDecision; prompt: PromptInfo }
   | { id: number; type: 'prompt'; prompt: PromptInfo }
   | { id: number; type: 'token'; text: string }
   | { id: number; type: 'summary'; text: string }

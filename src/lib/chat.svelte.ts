@@ -1,4 +1,4 @@
-import { turnsToSummarize } from '../../workers/prompt';
+import { speakerName, turnsToSummarize } from '../../workers/prompt';
 import type {
   ChatSettings,
   EngineAttempt,
@@ -7,16 +7,18 @@ import type {
   FileProgress,
   GpuFailure,
   GpuModelSource,
+  GroupLine,
   ModelSource,
   Response,
   RouteIntent,
   Turn,
 } from '../../workers/protocol';
+import { indexedLinesOf, linesOf } from './group-lines';
 import { InferenceClient, WORKER_CRASHED } from './inference-client';
 import { Library } from './library.svelte';
 import { isSendable } from './limits';
 import { loadSettings, normalizeSettings, saveSettings } from './settings';
-import type { AssistantMessage, Message } from './store/types';
+import type { AssistantMessage, Message, Participant } from './store/types';
 import { throttle } from './throttle';
 
 export type ModelState =
@@ -170,6 +172,7 @@ export class ChatState {
   }
 
   async send(text: string) {
+    if (this.library.current?.group) return this.sendGroup(text, false);
     const message = text.trim();
     if (!isSendable(message) || this.busy) return;
     const memory = this.memory();
@@ -192,6 +195,8 @@ export class ChatState {
     if (this.busy || user?.role !== 'user' || reply?.role !== 'assistant') return;
     this.activeRequest = -1;
     this.resetReply(reply);
+    // In a group, Regenerate asks for a reply: the decision it replaces was already made.
+    if (this.library.current?.group) return this.requestGroupReply(reply, index - 1, true);
     await this.requestReply(reply, this.memory(index - 1), user.text, 'auto');
   }
 
@@ -211,6 +216,7 @@ export class ChatState {
     const target =
       reply ?? ((await this.library.add({ id: crypto.randomUUID(), role: 'assistant', text: '', status: 'thinking', createdAt: user.createdAt + 1, updatedAt: Date.now() })) as AssistantMessage);
     this.resetReply(target);
+    if (this.library.current?.group) return this.requestGroupReply(target, index, false);
     await this.requestReply(target, this.memory(index), message, 'auto');
   }
 
@@ -234,8 +240,136 @@ export class ChatState {
   }
 
   private resetReply(reply: AssistantMessage) {
-    for (const key of ['classification', 'prompt', 'stopReason', 'error', 'errorDetail', 'stats'] as const) delete reply[key];
+    for (const key of ['classification', 'decision', 'prompt', 'stopReason', 'error', 'errorDetail', 'stats'] as const) delete reply[key];
     Object.assign(reply, { text: '', status: 'thinking' });
+  }
+
+  /** The participant the next group message is sent as. */
+  speakerId = $state<string | null>(null);
+
+  /** Who sends the next message in the open group conversation: the chosen participant, else the first. */
+  get speaker(): Participant | null {
+    const participants = this.library.current?.group?.participants ?? [];
+    return participants.find((p) => p.id === this.speakerId) ?? participants[0] ?? null;
+  }
+
+  /**
+   * A participant's message in a group conversation; the assistant then decides whether to speak,
+   * or, with `force` (Ask the assistant), replies in any case.
+   */
+  async sendGroup(text: string, force: boolean) {
+    const message = text.trim();
+    const speaker = this.speaker;
+    if (!message || this.busy || !speaker) return;
+    const now = Date.now();
+    this.activeRequest = -1;
+    const user = await this.library.add({ id: crypto.randomUUID(), role: 'user', text: message, speaker: { ...speaker }, createdAt: now, updatedAt: now });
+    const reply = (await this.library.add({ id: crypto.randomUUID(), role: 'assistant', text: '', status: 'thinking', createdAt: now + 1, updatedAt: now + 1 })) as AssistantMessage;
+    void this.library.askPersistence();
+    await this.requestGroupReply(reply, this.library.messages.indexOf(user), force);
+  }
+
+  /** Ask the assistant: with text, sends it and has the assistant reply; without, replies in place of the last silence. */
+  async askAssistant(text: string) {
+    if (text.trim()) return this.sendGroup(text, true);
+    const last = this.library.messages.at(-1);
+    if (last?.role === 'assistant' && last.decision?.speak === false) await this.regenerate(last.id);
+  }
+
+  /** Decides and maybe replies to the group message at `messageIndex`, from the lines before it. */
+  private async requestGroupReply(reply: AssistantMessage, messageIndex: number, force: boolean) {
+    const conversation = this.library.current!;
+    const participants = conversation.group!.participants;
+    const settings = $state.snapshot(this.activeSettings);
+    const bot = speakerName(settings.persona);
+    const messages = this.library.messages;
+    const start = conversation.memoryStart ? Math.max(0, messages.findIndex((m) => m.id === conversation.memoryStart)) : 0;
+    const [message] = linesOf([messages[messageIndex]], participants, bot);
+    const indexed = indexedLinesOf(messages.slice(start, messageIndex), participants, bot);
+    const history = indexed.map(({ line }) => line);
+    this.notice = null;
+    if (this.summarizing !== null) this.client.stop(this.summarizing);
+    const saver = throttle(() => void this.library.save(reply), SAVE_INTERVAL_MS);
+    let finish!: () => void;
+    this.library.holdReply(reply, new Promise<void>((resolve) => (finish = resolve)));
+    const end = async () => {
+      saver.cancel();
+      await this.library.save(reply);
+      this.activeRequest = null;
+      finish();
+    };
+    this.stopRequested = false;
+    const ready = await this.modelReady();
+    if (this.stopRequested || !ready) {
+      Object.assign(reply, this.stopRequested ? { status: 'stopped', stopReason: 'aborted' } : { status: 'error', error: 'The model is not loaded, so there is no reply.' });
+      return end();
+    }
+    const { info } = this.model as { info: EngineInfo };
+    reply.engine = describeEngine(info);
+    reply.model = info.model;
+    this.activeRequest = this.client.send(
+      { type: 'group-chat', participants: participants.map((p) => p.name), history, summary: conversation.summary, message, settings, force },
+      (response: Response) => {
+        switch (response.type) {
+          case 'decision':
+            reply.decision = response.decision;
+            reply.prompt = response.prompt;
+            if (response.decision.speak) reply.status = 'streaming';
+            saver.schedule();
+            break;
+          case 'prompt':
+            reply.prompt = response.prompt;
+            break;
+          case 'token':
+            reply.text += response.text;
+            saver.schedule();
+            break;
+          case 'done':
+            reply.stopReason = response.stopReason;
+            reply.stats = response.stats;
+            reply.status = response.stopReason === 'aborted' ? 'stopped' : 'done';
+            void end().then(() => this.foldOldGroupLines(indexed, messages[messageIndex].id, reply));
+            break;
+          case 'error':
+            reply.status = response.deviceLost ? 'interrupted' : 'error';
+            reply.error = response.message;
+            reply.errorDetail = response.detail;
+            void end();
+            if (response.deviceLost) this.reloadAfterDeviceLoss();
+            break;
+        }
+      },
+    );
+  }
+
+  /** As `foldOldTurns`, for the lines of a group conversation that its last prompt left out. */
+  private foldOldGroupLines(indexed: { line: GroupLine; messageId: string }[], messageId: string, reply: AssistantMessage) {
+    const used = reply.prompt?.turnsUsed;
+    const conversation = this.library.current;
+    if (used === undefined || this.busy || !conversation?.group) return;
+    const dropped = indexed.slice(0, Math.max(0, indexed.length - used));
+    if (dropped.length === 0) return;
+    const conversationId = conversation.id;
+    const nextStart = indexed[dropped.length]?.messageId ?? messageId;
+    const participants = conversation.group.participants.map((p) => p.name);
+    let summary = '';
+    this.summarizing = this.client.send(
+      {
+        type: 'summarize',
+        summary: conversation.summary,
+        turns: [],
+        persona: $state.snapshot(this.activeSettings.persona),
+        group: { lines: dropped.map(({ line }) => line), participants },
+      },
+      (response) => {
+        if (response.type === 'summary') summary = response.text;
+        if (response.type === 'done' || response.type === 'error') this.summarizing = null;
+        if (response.type === 'error' && response.deviceLost) this.reloadAfterDeviceLoss();
+        if (response.type === 'done' && response.stopReason === 'end' && summary && this.library.currentId === conversationId) {
+          void this.library.setMemory(summary, nextStart);
+        }
+      },
+    );
   }
 
   /** Streams a reply into `reply`, saving it as it grows and once more when it ends. */

@@ -3,7 +3,7 @@ import { describeWriteError, PendingWrites } from './store/pending-writes';
 import { planImport, parseImport, toExport, toMarkdown, type ImportPlan, type SkippedConversation } from './store/transfer';
 import { isInvisible } from './visible-text';
 import type { ChatSettings } from '../../workers/protocol';
-import { byTime, isPending, titleFrom, type AssistantMessage, type Conversation, type Message } from './store/types';
+import { byTime, isPending, titleFrom, type AssistantMessage, type Conversation, type Message, type Participant } from './store/types';
 
 const SELECTED_KEY = 'phi-chat.selected-conversation';
 const PERSIST_ASKED_KEY = 'phi-chat.persist-asked';
@@ -60,6 +60,31 @@ export class Library {
     this.currentId = null;
     this.messages = [];
     localStorage.removeItem(SELECTED_KEY);
+  }
+
+  /** Starts a group conversation at once, so its participants can be set before anyone writes. */
+  async newGroupChat(names: readonly string[]) {
+    const now = Date.now();
+    const conversation: Conversation = {
+      id: crypto.randomUUID(),
+      title: 'Group chat',
+      createdAt: now,
+      updatedAt: now,
+      group: { participants: names.map((name) => ({ id: crypto.randomUUID(), name })) },
+    };
+    this.conversations.unshift(conversation);
+    this.currentId = conversation.id;
+    this.messages = [];
+    localStorage.setItem(SELECTED_KEY, conversation.id);
+    await this.saveConversation(conversation);
+  }
+
+  /** Replaces the open group conversation's participants; their messages keep the names they were sent with. */
+  async setParticipants(participants: Participant[]) {
+    const conversation = this.current;
+    if (!conversation?.group) return;
+    conversation.group = { participants };
+    await this.saveConversation(conversation);
   }
 
   /** Adds a message to the open conversation, starting one (titled from it) if none is open. */

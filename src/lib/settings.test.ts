@@ -54,4 +54,12 @@ describe('settings', () => {
     expect(settings.generation.maxNewTokens).toBe(256);
     expect(settings.generation.temperature).toBe(0.7);
   });
+
+  it('keep valid group settings and put the defaults back for anything else', () => {
+    const kept = normalizeSettings({ group: { talkativeness: 'chatty', instructions: 'Be quiet.', reminder: 'Shh.' } });
+    expect(kept.group).toEqual({ talkativeness: 'chatty', instructions: 'Be quiet.', reminder: 'Shh.' });
+    const bad = normalizeSettings({ group: { talkativeness: 'loud', instructions: '   ', reminder: 5 } });
+    expect(bad.group).toEqual(defaultChatSettings().group);
+    expect(normalizeSettings({}).group.talkativeness).toBe('balanced');
+  });
 });

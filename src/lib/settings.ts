@@ -1,5 +1,5 @@
 import { defaultChatSettings } from '../../workers/defaults';
-import { ROUTES, type ChatSettings, type RouteIntent } from '../../workers/protocol';
+import { ROUTES, TALKATIVENESS, type ChatSettings, type RouteIntent, type Talkativeness } from '../../workers/protocol';
 
 export const SETTINGS_KEY = 'phi-chat.settings';
 
@@ -37,6 +37,7 @@ export function normalizeSettings(value: unknown): ChatSettings {
   const generation = record(saved.generation);
   const persona = record(saved.persona);
   const instructions = record(saved.instructions);
+  const group = record(saved.group);
   return {
     generation: {
       temperature: clamp(generation.temperature, LIMITS.temperature, defaults.generation.temperature),
@@ -51,6 +52,11 @@ export function normalizeSettings(value: unknown): ChatSettings {
     },
     instructions: Object.fromEntries(ROUTES.map((route) => [route, text(instructions[route], defaults.instructions[route], 2000).trim() || defaults.instructions[route]])) as Record<RouteIntent, string>,
     classifyWithPreviousTurn: saved.classifyWithPreviousTurn === true,
+    group: {
+      instructions: text(group.instructions, defaults.group.instructions, 2000).trim() || defaults.group.instructions,
+      reminder: text(group.reminder, defaults.group.reminder, 500).trim() || defaults.group.reminder,
+      talkativeness: TALKATIVENESS.includes(group.talkativeness as Talkativeness) ? (group.talkativeness as Talkativeness) : defaults.group.talkativeness,
+    },
   };
 }
 

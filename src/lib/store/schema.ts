@@ -1,8 +1,10 @@
 import { SCHEMA_VERSION } from './types';
 
 /**
- * Migrations by the version they produce. Version 1 is the first stored shape, so there is nothing
- * to migrate yet; a future version 2 adds `2: async (db) => { … }` here and bumps SCHEMA_VERSION.
+ * Migrations by the version they produce. Version 1 is the first stored shape. Version 2 adds group
+ * conversations, only as optional fields, so nothing has to change in what version 1 stored; its
+ * number still tells an older build that it can no longer write here. A migration that has work to
+ * do is `3: async () => { … }` with SCHEMA_VERSION bumped.
  */
 export type Migration = () => Promise<void>;
 export const MIGRATIONS: Record<number, Migration> = {};

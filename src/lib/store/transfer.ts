@@ -2,12 +2,14 @@ import { INTENTS, ROUTES, type Classification, type PromptInfo, type ReplyStats 
 import { MAX_MESSAGE_CHARS } from '../limits';
 import { normalizeSettings } from '../settings';
 import { isInvisible } from '../visible-text';
+import { GROUP_EXPORT_VERSION, readDecision, readGroup, readSpeaker } from './group-transfer';
 import { byTime, titleFrom, type AssistantMessage, type Conversation, type Message, type ReplyStatus } from './types';
 
 /** Export/import: the file format, its strict validation, and how an import merges. */
 
 export const EXPORT_FORMAT = 'phi-chat';
-export const EXPORT_VERSION = 1;
+/** Version 1 is a file of one-to-one chats only; with a group conversation in it, the file is version 2. */
+export const EXPORT_VERSION = GROUP_EXPORT_VERSION;
 const MAX_FILE_CHARS = 200_000_000;
 const MAX_TEXT = MAX_MESSAGE_CHARS;
 /**
@@ -32,7 +34,7 @@ export interface ExportFile {
 export function toExport(conversations: { conversation: Conversation; messages: Message[] }[], now = new Date()): ExportFile {
   return {
     format: EXPORT_FORMAT,
-    version: EXPORT_VERSION,
+    version: conversations.some(({ conversation }) => conversation.group) ? GROUP_EXPORT_VERSION : 1,
     exportedAt: now.toISOString(),
     conversations: conversations.map(({ conversation, messages }) => ({
       ...conversation,
@@ -51,7 +53,9 @@ export function toMarkdown(conversation: Conversation, messages: Message[]): str
   const lines = [`# ${conversation.title}`, '', `_Exported from Phi Chat, ${isoTime(conversation.updatedAt)}_`, ''];
   for (const message of [...messages].sort(byTime)) {
     if (message.role === 'user') {
-      lines.push('**You**', '', message.text, '');
+      lines.push(`**${message.speaker?.name ?? 'You'}**`, '', message.text, '');
+    } else if (message.decision?.speak === false) {
+      lines.push('_phi-2 stayed silent_', '');
     } else {
       const intent = message.classification ? ` (${message.classification.route})` : '';
       lines.push(`**phi-2**${intent}`, '', message.text || `_${message.error ?? 'no reply'}_`, '');
@@ -134,7 +138,7 @@ function message(v: Json, conversationId: string, path: string, now: number): Me
     updatedAt: time(v.updatedAt ?? v.createdAt, `${path}.updatedAt`, now),
   };
   const role = oneOf(v.role, ['user', 'assistant'] as const, `${path}.role`);
-  if (role === 'user') return { ...base, role };
+  if (role === 'user') return v.speaker === undefined ? { ...base, role } : { ...base, role, speaker: readSpeaker(v.speaker, `${path}.speaker`) };
   const status = oneOf(v.status, STATUSES, `${path}.status`);
   const reply: AssistantMessage = {
     ...base,
@@ -142,6 +146,7 @@ function message(v: Json, conversationId: string, path: string, now: number): Me
     // A reply that was still being written when exported cannot resume: it was interrupted.
     status: status === 'streaming' || status === 'thinking' ? 'interrupted' : status,
     classification: optional(v.classification, (c) => classification(c, `${path}.classification`)),
+    decision: optional(v.decision, (d) => readDecision(d, `${path}.decision`)),
     stats: optional(v.stats, (s) => stats(s, `${path}.stats`)),
     prompt: optional(v.prompt, (p) => prompt(p, `${path}.prompt`)),
     stopReason: optional(v.stopReason, (s) => oneOf(s, ['end', 'length', 'aborted'] as const, `${path}.stopReason`)),
@@ -235,6 +240,7 @@ function conversation(c: Json, path: string, now: number): ImportedConversation 
   if (memoryStart !== undefined) conversation.memoryStart = memoryStart;
   // The settings go through the same strict reader as saved app settings: clamped, unknown keys dropped.
   if (isObject(c.settings)) conversation.settings = normalizeSettings(c.settings);
+  if (c.group !== undefined) conversation.group = readGroup(c.group, `${path}.group`);
   return { conversation, messages };
 }
 

@@ -1,8 +1,8 @@
 import { isInvisible } from '../visible-text';
-import type { ChatSettings, Classification, PromptInfo, ReplyStats, StopReason } from '../../../workers/protocol';
+import type { ChatSettings, Classification, GroupDecision, PromptInfo, ReplyStats, StopReason } from '../../../workers/protocol';
 
 /** Bumped whenever the stored shape changes; `schema.ts` holds the migrations. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export interface Conversation {
   id: string;
@@ -18,6 +18,14 @@ export interface Conversation {
   memoryStart?: string;
   /** Settings for this conversation only; without them it follows the app-wide ones. */
   settings?: ChatSettings;
+  /** Present on a group conversation: the people taking part, in the order the composer offers them. */
+  group?: { participants: Participant[] };
+}
+
+/** A person in a group conversation; messages refer to them by id, so a rename follows. */
+export interface Participant {
+  id: string;
+  name: string;
 }
 
 export type ReplyStatus = 'thinking' | 'streaming' | 'done' | 'stopped' | 'interrupted' | 'error';
@@ -32,12 +40,16 @@ interface MessageBase {
 
 export interface UserMessage extends MessageBase {
   role: 'user';
+  /** Who sent it, in a group conversation; the name is kept so it still shows once they leave. */
+  speaker?: Participant;
 }
 
 export interface AssistantMessage extends MessageBase {
   role: 'assistant';
   status: ReplyStatus;
   classification?: Classification;
+  /** In a group conversation: whether the assistant spoke; a silent turn has no text. */
+  decision?: GroupDecision;
   prompt?: PromptInfo;
   stopReason?: StopReason;
   error?: string;
@@ -49,6 +61,9 @@ export interface AssistantMessage extends MessageBase {
 }
 
 export type Message = UserMessage | AssistantMessage;
+
+/** A group turn where the assistant decided not to speak. */
+export const isSilent = (m: Message): m is AssistantMessage => m.role === 'assistant' && m.decision?.speak === false;
 
 /** A reply still being written: classified or not, with no end yet. */
 export const isPending = (m: Message): m is AssistantMessage => m.role === 'assistant' && (m.status === 'thinking' || m.status === 'streaming');

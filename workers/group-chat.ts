@@ -1,0 +1,157 @@
+import { GROUP_SUMMARIZE_TEMPLATE, GROUP_TEMPLATE } from '../prompts';
+import { SUMMARY_TOKENS, type ReplyResult } from './chat';
+import type { Engine } from './engine';
+import { addressing, buildGroupPrompt, decide, decisionPrompt, formatGroupLines, GROUP_LABELS, groupStopFilter, lineName, protectedNames, replyPrompt, TALKATIVENESS_THRESHOLDS, type GroupLabels, type GroupPrompt } from './group';
+import { neutralize } from './neutralize';
+import { fillTemplate, speakerName } from './prompt';
+import type { GroupChatRequest, GroupDecision, GroupLine, PromptInfo, ReplyStats, StopReason, SummarizeRequest } from './protocol';
+
+export type GroupTurn = Omit<GroupChatRequest, 'id' | 'type'>;
+
+/** Room for the reply, capped at half the window as for one-to-one replies. */
+const replyRoom = (turn: GroupTurn, contextSize: number) => Math.max(1, Math.min(turn.settings.generation.maxNewTokens, Math.floor(contextSize / 2)));
+
+export function groupPrompt(engine: Engine<never>, turn: GroupTurn, contextSize: number): GroupPrompt {
+  const { settings } = turn;
+  return buildGroupPrompt({
+    template: GROUP_TEMPLATE,
+    instructions: settings.group.instructions,
+    reminder: settings.group.reminder,
+    persona: settings.persona,
+    bot: speakerName(settings.persona),
+    participants: turn.participants,
+    history: turn.history,
+    message: turn.message,
+    summary: turn.summary,
+    countTokens: (text) => engine.countTokens(text),
+    budget: contextSize - replyRoom(turn, contextSize),
+  });
+}
+
+/**
+ * Speak or stay silent: both labels scored in one forward pass over the decision prompt, the prior
+ * for being addressed added, and the talkativeness threshold applied. The eval runs this very code.
+ */
+export async function decideGroupTurn(
+  engine: Engine<never>,
+  turn: GroupTurn,
+  contextSize: number,
+  labels: GroupLabels = GROUP_LABELS,
+): Promise<{ decision: GroupDecision; prompt: PromptInfo; built: GroupPrompt }> {
+  const built = groupPrompt(engine, turn, contextSize);
+  const bot = speakerName(turn.settings.persona);
+  const text = decisionPrompt(built.frame, bot);
+  const [speak, silent] = await engine.scoreContinuations(text, [labels.speak, labels.silent]);
+  const decision = decide(
+    { speak, silent },
+    {
+      threshold: TALKATIVENESS_THRESHOLDS[turn.settings.group.talkativeness],
+      addressed: addressing(turn.message, turn.history.at(-1), bot, turn.participants),
+      force: turn.force,
+    },
+  );
+  return { decision, prompt: { text, tokens: built.tokens, turnsUsed: built.linesUsed, summarized: built.summarized }, built };
+}
+
+export interface GroupReplyEvents {
+  onDecision(decision: GroupDecision, prompt: PromptInfo): void;
+  onPrompt(prompt: PromptInfo): void;
+  onText(text: string): void;
+}
+
+const perSecond = (tokens: number, ms: number) => (ms > 0 ? Math.round((tokens / ms) * 10_000) / 10 : 0);
+
+/** Decides, and when the decision is to speak, streams the reply, cut where anyone's next line starts. */
+export async function groupReply(engine: Engine<never>, turn: GroupTurn, contextSize: number, events: GroupReplyEvents, signal: AbortSignal): Promise<ReplyResult> {
+  const started = performance.now();
+  const { decision, prompt, built } = await decideGroupTurn(engine, turn, contextSize);
+  events.onDecision(decision, prompt);
+  const classifyMs = Math.round(performance.now() - started);
+  const empty: ReplyStats = { promptTokens: 0, replyTokens: 0, classifyMs, firstTokenMs: 0, prefillTokensPerSecond: 0, decodeTokensPerSecond: 0 };
+  if (signal.aborted) return { stopReason: 'aborted', stats: empty };
+  if (!decision.speak) return { stopReason: 'end', stats: empty };
+
+  const bot = speakerName(turn.settings.persona);
+  const text = replyPrompt(built.frame, bot);
+  const promptTokens = engine.countTokens(text);
+  events.onPrompt({ text, tokens: promptTokens, turnsUsed: built.linesUsed, summarized: built.summarized });
+  const filter = groupStopFilter(bot, turn.participants);
+  const generationStart = performance.now();
+  let firstText = 0;
+  let reply = '';
+  const emit = (visible: string) => {
+    if (!visible) return;
+    if (!firstText) firstText = performance.now();
+    reply += visible;
+    events.onText(visible);
+  };
+  const end = await engine.generate(
+    text,
+    { ...turn.settings.generation, maxNewTokens: replyRoom(turn, contextSize) },
+    (piece) => {
+      const { text: visible, stopped } = filter.push(piece);
+      emit(visible);
+      return !stopped;
+    },
+    signal,
+  );
+  emit(filter.flush());
+  const finished = performance.now();
+  const replyTokens = reply ? engine.countTokens(reply) : 0;
+  const firstTokenMs = firstText ? firstText - generationStart : 0;
+  const stopReason: StopReason = end === 'stopped' ? (signal.aborted ? 'aborted' : 'end') : end;
+  return {
+    stopReason,
+    stats: {
+      promptTokens,
+      replyTokens,
+      classifyMs,
+      firstTokenMs: Math.round(firstTokenMs),
+      prefillTokensPerSecond: perSecond(promptTokens, firstTokenMs),
+      decodeTokensPerSecond: perSecond(Math.max(0, replyTokens - 1), firstText ? finished - firstText : 0),
+    },
+  };
+}
+
+/**
+ * Writes the running summary anew from the previous one and the group lines that just fell out of
+ * the prompt; the oldest lines go first if even they do not fit, and a single line too long is cut.
+ */
+export async function summarizeGroup(
+  engine: Engine<never>,
+  request: Omit<SummarizeRequest, 'id' | 'type'> & { group: { lines: GroupLine[]; participants: string[] } },
+  contextSize: number,
+  signal: AbortSignal,
+): Promise<string> {
+  const bot = speakerName(request.persona);
+  const names = protectedNames(bot, request.group.participants);
+  const render = (lines: readonly GroupLine[]) =>
+    fillTemplate(GROUP_SUMMARIZE_TEMPLATE, {
+      bot,
+      participants: request.group.participants.map(lineName).join(', '),
+      previous: request.summary?.trim() ? `Summary so far: ${neutralize(request.summary.trim(), names)}\n` : '',
+      lines: formatGroupLines(lines, names).trimEnd(),
+    });
+  const budget = contextSize - SUMMARY_TOKENS;
+  let lines = request.group.lines;
+  while (lines.length > 1 && engine.countTokens(render(lines)) > budget) lines = lines.slice(1);
+  let prompt = render(lines);
+  for (let keep = lines[0]?.text.length ?? 0; keep > 0 && engine.countTokens(prompt) > budget; ) {
+    keep = Math.floor(keep * 0.8);
+    prompt = render([{ ...lines[0], text: lines[0].text.slice(0, keep) }]);
+  }
+  const filter = groupStopFilter(bot, request.group.participants);
+  let summary = '';
+  await engine.generate(
+    prompt,
+    { maxNewTokens: SUMMARY_TOKENS, temperature: 0.2, topK: 40, topP: 0.9, repetitionPenalty: 1.15 },
+    (piece) => {
+      const { text, stopped } = filter.push(piece);
+      summary += text;
+      return !stopped;
+    },
+    signal,
+  );
+  summary += filter.flush();
+  return summary.replace(/\s+/g, ' ').trim();
+}

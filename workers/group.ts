@@ -1,0 +1,172 @@
+/**
+ * Group conversations: several people talk, and after every message the assistant decides whether
+ * to speak. The decision is a score, not a hope: the two label continuations of the group prompt
+ * are scored in one forward pass, as the intent classifier does, so nothing but speak or silence
+ * can come out of it. Everything here is pure; `group-chat.ts` runs it on an engine.
+ */
+import { neutralize } from './neutralize';
+import { fillTemplate, PromptTooLongError } from './prompt';
+import type { GroupDecision, GroupLine, Persona, Talkativeness } from './protocol';
+import { StopSequenceFilter } from './stop-sequences';
+
+export const MAX_PARTICIPANTS = 8;
+export const MAX_PARTICIPANT_NAME = 40;
+
+/** The speak probability a reply needs, by talkativeness. */
+export const TALKATIVENESS_THRESHOLDS: Record<Talkativeness, number> = { quiet: 0.75, balanced: 0.5, chatty: 0.25 };
+
+/**
+ * Being addressed shifts the model's log-odds of speaking by this much (in nats): ×7.4 the odds when
+ * the message names the assistant, ×20 when it also asks it a question (or asks a question right
+ * after the assistant spoke, to no one else by name). A prior rather than a prompt cue, so the
+ * prompt stays the same for both outcomes and the numbers in Details say exactly what happened.
+ */
+export const ADDRESS_PRIOR: Record<GroupDecision['addressed'], number> = { no: 0, named: 2, question: 3 };
+
+export interface GroupLabels {
+  speak: string;
+  silent: string;
+}
+
+/**
+ * The label pair scored after the decision line. One token each in phi-2's tokenizer (GPT-2 BPE), as
+ * WebLLM's scorer needs; the seed's `(response)`/`(silence)` are several tokens there, all starting
+ * with the same `(`. `npm run eval -- --task group` measures every pair in `GROUP_LABEL_CANDIDATES`.
+ */
+export const GROUP_LABELS: GroupLabels = { speak: ' speak', silent: ' stay' };
+export const GROUP_LABEL_CANDIDATES: readonly GroupLabels[] = [
+  GROUP_LABELS,
+  { speak: ' reply', silent: ' wait' },
+  { speak: ' answer', silent: ' listen' },
+  { speak: ' (response)', silent: ' (silence)' },
+];
+
+/** The last line of the decision prompt: the labels follow it. */
+export const decisionLine = (bot: string) => `Output: Now ${bot} should`;
+/** The last line of the reply prompt: the reply follows it. */
+export const replyLine = (bot: string) => `${bot}:`;
+
+/** A name as it can stand before a colon on one line of the prompt. */
+export function lineName(name: string): string {
+  return name.replace(/[\s:]+/g, ' ').trim() || 'Someone';
+}
+
+/** Why a participant's name cannot be used, or null when it can. `others` are the other participants' names. */
+export function participantNameError(name: string, others: readonly string[], assistant: string): string | null {
+  const clean = name.replace(/\s+/g, ' ').trim();
+  if (!clean) return 'A participant needs a name.';
+  if (clean.length > MAX_PARTICIPANT_NAME) return `A name can be at most ${MAX_PARTICIPANT_NAME} characters.`;
+  if (clean.includes(':')) return 'A name cannot contain a colon: it marks who speaks in the prompt.';
+  const same = (other: string) => other.replace(/\s+/g, ' ').trim().toLowerCase() === clean.toLowerCase();
+  if (others.some(same)) return `There is already a participant called ${clean}.`;
+  if (same(assistant) || same('Assistant')) return `${clean} is the assistant's name; choose another one.`;
+  return null;
+}
+
+const mentions = (text: string, name: string) => new RegExp(`(^|[^\\p{L}\\p{N}])@?${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\p{L}\\p{N}])`, 'iu').test(text);
+
+/** Whether the message talks to the assistant: by its name or as "assistant", and whether as a question. */
+export function addressing(message: GroupLine, previous: GroupLine | undefined, bot: string, participants: readonly string[]): GroupDecision['addressed'] {
+  const question = /\?\s*$|\?\s/.test(message.text);
+  const named = mentions(message.text, bot) || mentions(message.text, 'assistant');
+  if (named) return question ? 'question' : 'named';
+  const toSomeoneElse = participants.some((name) => name !== message.speaker && mentions(message.text, name));
+  return question && previous?.assistant && !toSomeoneElse ? 'question' : 'no';
+}
+
+/** The speak probability from the two labels' log-probabilities, the prior for being addressed, and the threshold. */
+export function decide(
+  logProbs: { speak: number; silent: number },
+  { threshold, addressed, force = false }: { threshold: number; addressed: GroupDecision['addressed']; force?: boolean },
+): GroupDecision {
+  const logOdds = logProbs.speak - logProbs.silent;
+  const sigmoid = (x: number) => (Number.isNaN(x) ? 0.5 : 1 / (1 + Math.exp(-x)));
+  const modelProbability = sigmoid(logOdds);
+  const probability = sigmoid(logOdds + ADDRESS_PRIOR[addressed]);
+  const decision: GroupDecision = { speak: force || probability > threshold, modelProbability, probability, threshold, addressed };
+  if (force) decision.forced = true;
+  return decision;
+}
+
+export interface GroupPromptInput {
+  template: string;
+  instructions: string;
+  reminder: string;
+  persona: Persona;
+  /** The assistant's speaker name. */
+  bot: string;
+  participants: readonly string[];
+  /** Lines before the message, oldest first. */
+  history: readonly GroupLine[];
+  message: GroupLine;
+  summary?: string;
+  countTokens: (text: string) => number;
+  /** Tokens the prompt may use: the context window less the room kept for the reply. */
+  budget: number;
+}
+
+export interface GroupPrompt {
+  /** Everything up to the reminder; the decision and the reply each add their own last line. */
+  frame: string;
+  /** Tokens of the longer of the two prompts (the decision's). */
+  tokens: number;
+  /** Earlier lines included; older ones did not fit. */
+  linesUsed: number;
+  summarized: boolean;
+}
+
+/** Every name a line of the conversation could forge a turn with. */
+export function protectedNames(bot: string, participants: readonly string[]): string[] {
+  return [bot, 'Assistant', ...participants.map(lineName)];
+}
+
+export function formatGroupLines(lines: readonly GroupLine[], names: readonly string[]): string {
+  return lines.map((line) => `${lineName(line.speaker)}: ${neutralize(line.text.trim(), names)}\n`).join('');
+}
+
+export const decisionPrompt = (frame: string, bot: string) => `${frame}\n${decisionLine(bot)}`;
+export const replyPrompt = (frame: string, bot: string) => `${frame}\n${replyLine(bot)}`;
+
+/**
+ * The group prompt with as many recent lines as fit the budget, the message always among them. The
+ * summary stands in for older lines and is left out only if the message alone does not fit beside it.
+ */
+export function buildGroupPrompt(input: GroupPromptInput): GroupPrompt {
+  const names = protectedNames(input.bot, input.participants);
+  const render = (lines: readonly GroupLine[], summary: string | undefined) =>
+    fillTemplate(input.template, {
+      instructions: input.instructions.trim(),
+      reminder: input.reminder.trim(),
+      bot: input.bot,
+      persona: input.persona.description.trim() ? ` ${neutralize(input.persona.description.trim(), names)}` : '',
+      participants: input.participants.map(lineName).join(', '),
+      summary: summary?.trim() ? `Summary of the earlier conversation: ${neutralize(summary.trim(), names)}\n` : '',
+      history: formatGroupLines([...lines, input.message], names),
+    });
+  const fit = (summary: string | undefined): GroupPrompt | null => {
+    const all = input.history.length;
+    let lo = 0;
+    let hi = all;
+    let best: GroupPrompt | null = null;
+    while (lo <= hi) {
+      const keep = (lo + hi) >> 1;
+      const frame = render(input.history.slice(all - keep), summary);
+      const tokens = input.countTokens(decisionPrompt(frame, input.bot));
+      if (tokens <= input.budget) {
+        best = { frame, tokens, linesUsed: keep, summarized: Boolean(summary?.trim()) };
+        lo = keep + 1;
+      } else {
+        hi = keep - 1;
+      }
+    }
+    return best;
+  };
+  const best = (input.summary?.trim() ? fit(input.summary) : null) ?? fit(undefined);
+  if (!best) throw new PromptTooLongError(input.countTokens(decisionPrompt(render([], undefined), input.bot)), input.budget);
+  return best;
+}
+
+/** Ends a reply where any participant, or the assistant itself, starts a new line. */
+export function groupStopFilter(bot: string, participants: readonly string[]): StopSequenceFilter {
+  return new StopSequenceFilter(protectedNames(bot, participants));
+}
