@@ -56,7 +56,7 @@ const sentence = (n: number, k: number) => Array.from({ length: n }, (_, i) => w
 const history: Turn[] = Array.from({ length: 200 }, (_, k) => ({ user: sentence(20 + (k % 30), k), assistant: sentence(40 + (k % 50), k + 3) }));
 
 // 1. Classification: one forward pass over the prompt scores all three labels.
-const classifyMs = await timeIt(20, () => classifyMessage(engine, 'My laptop screen is broken, can you help?', undefined, 'Chatbot'));
+const classifyMs = await timeIt(20, () => classifyMessage(engine, 'My laptop screen is broken, can you help?', undefined, 'Chatbot', 2048));
 
 // 2. A whole reply through the real chat path: time to first token and decode speed.
 const stats = [];
