@@ -17,6 +17,7 @@ import { buildReplyPrompt, fillTemplate, formatHistory } from '../workers/prompt
 import type { Turn } from '../workers/protocol';
 import { IncrementalDecoder } from '../workers/text-decoder';
 import { TransformersEngine } from '../workers/transformers-engine';
+import { scriptedConversation } from './scripted-conversation';
 import { buildTestModel, writeTestModel } from './test-model/build';
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -95,6 +96,16 @@ const decode16 = await perToken(16, windowed);
 const decode1024 = await perToken(1024, windowed);
 const wholeReply1024 = await perToken(1024, () => decodeText);
 
+// 5. Prefill per turn in a scripted 12-turn conversation that fills the window: tokens run through
+//    the model for each reply, with the KV cache reused and with a full prefill every turn.
+const prefillPerTurn: Record<string, number[]> = {};
+for (const kvReuse of [true, false]) {
+  const scripted = new TransformersEngine({ device: 'cpu', kvReuse });
+  await scripted.load({ id: url, dtype: 'fp32', file: 'model', externalData: false }, () => {});
+  prefillPerTurn[kvReuse ? 'reuse' : 'full'] = (await scriptedConversation(scripted)).map((turn) => turn.reply.computed);
+  await scripted.unload();
+}
+
 const results = {
   loadMs: Math.round(loadMs),
   classifyMs: Number(classifyMs.toFixed(2)),
@@ -102,6 +113,7 @@ const results = {
   prefillTokensPerSecond: median(stats.map((s) => s.prefillTokensPerSecond)),
   decodeTokensPerSecond: median(stats.map((s) => s.decodeTokensPerSecond)),
   promptFit200Turns: { binaryMs: Number(binaryMs.toFixed(1)), linearMs: Number(linearMs.toFixed(1)), speedup: Number((linearMs / binaryMs).toFixed(1)) },
+  replyPrefillPerTurn: { ...prefillPerTurn, ratio: Number((prefillPerTurn.full.reduce((a, b) => a + b) / prefillPerTurn.reuse.reduce((a, b) => a + b)).toFixed(2)) },
   streamingDecodePerToken: {
     at16Ms: Number(decode16.toFixed(4)),
     at1024Ms: Number(decode1024.toFixed(4)),
@@ -121,6 +133,7 @@ console.table({
   'fit speedup (linear / binary)': results.promptFit200Turns.speedup,
   'stream decode cost per token, 1024 vs 16 tokens': results.streamingDecodePerToken.growth,
   'stream decode speedup at 1024 (whole reply / window)': results.streamingDecodePerToken.speedup,
+  '12-turn reply prefill, full / with KV reuse (tokens)': results.replyPrefillPerTurn.ratio,
 });
 await mkdir('bench-results', { recursive: true });
 await writeFile('bench-results/latest.json', `${JSON.stringify({ date: new Date().toISOString(), ...results }, null, 2)}\n`);
