@@ -11,6 +11,8 @@ import { customSource } from './model-source';
 
 const WASM_INFO: EngineInfo = { engine: 'transformers.js', device: 'wasm', model: 'm', dtype: 'fp32', threads: 1, contextSize: 2048 };
 const CLASSIFICATION = { probabilities: { support: 0.1, sales: 0.8, joke: 0.1 }, route: 'sales' } as const;
+type Body<R> = R extends unknown ? Omit<R, 'id'> : never;
+
 /** Replies from this many turns of conversation on ask to fold all but the last two turns of their history. */
 const FULL = 20;
 
@@ -46,7 +48,7 @@ class FoldingWorker {
     this.send(request.id, [{ type: 'summary', text: `summary up to ${request.turns.at(-1)!.user}`, folded: request.turns.length }, { type: 'done', stopReason: 'end' }]);
   }
 
-  private send(id: number, responses: Omit<Response, 'id'>[]) {
+  private send(id: number, responses: Body<Response>[]) {
     for (const response of responses) setTimeout(() => this.listener?.({ data: { ...response, id } } as MessageEvent<Response>));
   }
 
