@@ -184,9 +184,9 @@ async function longConversation() {
 /** The same replies on onnxruntime-node, in this process. */
 async function native(threads: number, request: BareRun, runs: number) {
   const engine = new TransformersEngine({ device: 'cpu', threads });
-  await engine.load(source(APP), () => {});
+  const { contextSize } = await engine.load(source(APP), () => {});
   const results: BareResult[] = [];
-  for (let i = 0; i < runs; i++) results.push(await measureReply(engine, request));
+  for (let i = 0; i < runs; i++) results.push(await measureReply(engine, request, contextSize));
   await engine.unload();
   return results;
 }

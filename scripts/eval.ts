@@ -92,7 +92,7 @@ if (args.task === 'intent') {
   const t0 = performance.now();
   for (const example of examples) {
     // Follow-ups come with their previous turn, as the app gives it with "Include the previous turn" on.
-    const { probabilities, route } = await classifyMessage(engine, example.text, example.previous, bot);
+    const { probabilities, route } = await classifyMessage(engine, example.text, example.previous, bot, info.contextSize);
     const predicted = INTENTS.reduce((a, b) => (probabilities[b] > probabilities[a] ? b : a));
     if (route === 'general') unsure++;
     outcomes.push({ expected: example.label, predicted, text: example.text, detail: `${example.kind}, p=${probabilities[predicted].toFixed(2)}` });

@@ -1,9 +1,9 @@
 import { TEMPLATES } from '../prompts';
-import type { Engine } from './engine';
+import type { Engine, RequestOptions } from './engine';
 import { classify, LABEL_CONTINUATIONS } from './labels';
 import { neutralize } from './neutralize';
-import { buildReplyPrompt, fillTemplate, formatHistory, speakerName } from './prompt';
-import { INTENTS, type ChatRequest, type Classification, type PromptInfo, type ReplyStats, type StopReason, type SummarizeRequest, type Turn } from './protocol';
+import { buildReplyPrompt, fillTemplate, FOLD_STEP_TURNS, formatHistory, speakerName } from './prompt';
+import { INTENTS, type ChatRequest, type Classification, type PrefillCount, type PromptInfo, type ReplyStats, type StopReason, type SummarizeRequest, type Turn } from './protocol';
 import { StopSequenceFilter } from './stop-sequences';
 
 /** The previous turn as context for the classifier, kept short: it only disambiguates. */
@@ -12,15 +12,54 @@ const CONTEXT_CHARS = 400;
 /** The classify template's own line labels, beyond the speakers: a message must not start one. */
 const CLASSIFY_LABELS = ['Message', ...INTENTS];
 
-export async function classifyMessage(engine: Engine<never>, message: string, previous: Turn | undefined, bot: string): Promise<Classification> {
+/** The last `count` code points of `text`, so a cut never splits a character. */
+const lastChars = (text: string, count: number) => Array.from(text).slice(-count).join('');
+
+/**
+ * The classification prompt, fitted to `budget` tokens: the previous turn's context is shortened
+ * first, then left out, and only then is the start of the message cut (its end is what the person
+ * is asking now).
+ */
+export function buildClassifyPrompt(message: string, previous: Turn | undefined, bot: string, countTokens: (text: string) => number, budget: number): string {
   const clean = (text: string) => neutralize(text, [bot, ...CLASSIFY_LABELS]);
-  const clip = (text: string) => clean(text.trim().slice(0, CONTEXT_CHARS));
-  const context = previous ? `Earlier, the person said: ${clip(previous.user)}\nThe reply was: ${clip(previous.assistant)}\n` : '';
-  const prompt = fillTemplate(TEMPLATES.classify, { context, message: clean(message.trim()) });
-  const scores = await engine.scoreContinuations(
-    prompt,
-    INTENTS.map((intent) => LABEL_CONTINUATIONS[intent]),
-  );
+  const clip = (text: string, chars: number) => clean(Array.from(text.trim()).slice(0, chars).join(''));
+  const render = (contextChars: number, messageChars: number) =>
+    fillTemplate(TEMPLATES.classify, {
+      context: previous && contextChars > 0 ? `Earlier, the person said: ${clip(previous.user, contextChars)}\nThe reply was: ${clip(previous.assistant, contextChars)}\n` : '',
+      message: clean(lastChars(message.trim(), messageChars)),
+    });
+  const length = Array.from(message.trim()).length;
+  const fits = (prompt: string) => countTokens(prompt) <= budget;
+  const full = render(CONTEXT_CHARS, length);
+  if (fits(full)) return full;
+  // The longest that fits, by binary search: a prompt only grows with what it keeps.
+  const longest = (limit: number, fitsWith: (n: number) => boolean) => {
+    let lo = 0;
+    let hi = limit;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (fitsWith(mid)) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  };
+  if (previous && fits(render(0, length))) return render(longest(CONTEXT_CHARS, (n) => fits(render(n, length))), length);
+  return render(0, longest(length, (n) => fits(render(0, n))));
+}
+
+export async function classifyMessage(
+  engine: Engine<never>,
+  message: string,
+  previous: Turn | undefined,
+  bot: string,
+  contextSize: number,
+  options?: RequestOptions,
+): Promise<Classification> {
+  const continuations = INTENTS.map((intent) => LABEL_CONTINUATIONS[intent]);
+  // Each label is scored after the prompt, so the longest of them must fit beside it.
+  const labelTokens = Math.max(...continuations.map((text) => engine.countTokens(text)));
+  const prompt = buildClassifyPrompt(message, previous, bot, (text) => engine.countTokens(text), contextSize - labelTokens);
+  const scores = await engine.scoreContinuations(prompt, continuations, options);
   return classify(Object.fromEntries(INTENTS.map((intent, i) => [intent, scores[i]])) as Record<(typeof INTENTS)[number], number>);
 }
 
@@ -58,16 +97,20 @@ export async function reply(
   buildReplyPrompt({ ...base, history: [], instructions: settings.instructions.general });
 
   const started = performance.now();
+  let classifyPrefill: PrefillCount | undefined;
+  let replyPrefill: PrefillCount | undefined;
   let classification: Classification;
   if (request.continuation) {
     classification = { probabilities: { support: 0, sales: 0, joke: 0 }, route: request.continuation.route, overridden: true };
   } else {
-    classification = await classifyMessage(engine, request.message, settings.classifyWithPreviousTurn ? request.history.at(-1) : undefined, bot);
+    classification = await classifyMessage(engine, request.message, settings.classifyWithPreviousTurn ? request.history.at(-1) : undefined, bot, contextSize, {
+      onPrefill: (count) => (classifyPrefill = count),
+    });
     if (request.intent !== 'auto') classification = { ...classification, route: request.intent, overridden: true };
     events.onIntent(classification);
   }
   const classifyMs = performance.now() - started;
-  const empty = { promptTokens: 0, replyTokens: 0, classifyMs, firstTokenMs: 0, prefillTokensPerSecond: 0, decodeTokensPerSecond: 0 };
+  const empty = { promptTokens: 0, replyTokens: 0, classifyMs, firstTokenMs: 0, prefillTokensPerSecond: 0, decodeTokensPerSecond: 0, ...(classifyPrefill ? { classifyPrefill } : {}) };
   if (signal.aborted) return { stopReason: 'aborted', stats: empty };
 
   const built = buildReplyPrompt({
@@ -81,7 +124,7 @@ export async function reply(
   const sofar = request.continuation?.text ?? '';
   const prompt = sofar ? `${built.prompt} ${neutralize(sofar.trim(), [bot])}` : built.prompt;
   const promptTokens = sofar ? countTokens(prompt) : built.tokens;
-  events.onPrompt({ text: prompt, tokens: promptTokens, turnsUsed: built.turnsUsed, summarized: built.summarized });
+  events.onPrompt({ text: prompt, tokens: promptTokens, turnsUsed: built.turnsUsed, summarized: built.summarized, foldTurns: built.foldTurns });
 
   const filter = new StopSequenceFilter([bot]);
   const generationStart = performance.now();
@@ -102,6 +145,7 @@ export async function reply(
       return !stopped;
     },
     signal,
+    { onPrefill: (count) => (replyPrefill = count) },
   );
   emit(filter.flush());
   const finished = performance.now();
@@ -115,6 +159,8 @@ export async function reply(
     // The first token's time is the prompt's forward pass; the rest is one token at a time.
     prefillTokensPerSecond: perSecond(promptTokens, firstTokenMs),
     decodeTokensPerSecond: perSecond(Math.max(0, replyTokens - 1), firstText ? finished - firstText : 0),
+    ...(classifyPrefill ? { classifyPrefill } : {}),
+    ...(replyPrefill ? { replyPrefill } : {}),
   };
   const stopReason: StopReason = end === 'stopped' ? (signal.aborted ? 'aborted' : 'end') : end;
   return { stopReason, stats };
@@ -123,26 +169,39 @@ export async function reply(
 /** Room the summary may take in the prompt, and so in its own generation. */
 export const SUMMARY_TOKENS = 120;
 
+/** Characters of one turn's side, or of the summary so far, that a step reads at most: a token is rarely less than one. */
+const charsFor = (tokens: number) => tokens * 4;
+
+export interface SummaryStep {
+  text: string;
+  /** How many of the request's turns, from the oldest, the summary now takes in (at least one). */
+  folded: number;
+}
+
 /**
- * Writes the running summary anew from the previous one and the turns that just fell out of the
- * prompt. The oldest of those turns are left out if even they do not fit the summarizer's prompt.
+ * One step of folding old turns into the running summary: the summary is written anew from the
+ * previous one and the oldest of `request.turns` (at most FOLD_STEP_TURNS, and as many as fit the
+ * summarizer's prompt). The caller saves it and sends the rest in later steps.
  */
-export async function summarize(engine: Engine<never>, request: Omit<SummarizeRequest, 'id' | 'type'>, contextSize: number, signal: AbortSignal): Promise<string> {
+export async function summarize(engine: Engine<never>, request: Omit<SummarizeRequest, 'id' | 'type'>, contextSize: number, signal: AbortSignal): Promise<SummaryStep> {
   const bot = speakerName(request.persona);
-  const render = (turns: readonly Turn[]) =>
+  const budget = contextSize - SUMMARY_TOKENS;
+  const clip = (text: string, tokens: number) => Array.from(text.trim()).slice(0, charsFor(tokens)).join('');
+  const previous = request.summary?.trim() ? clip(request.summary, SUMMARY_TOKENS * 2) : '';
+  const render = (turns: readonly Turn[], summarySoFar = previous) =>
     fillTemplate(TEMPLATES.summarize, {
       bot,
-      previous: request.summary?.trim() ? `Summary so far: ${neutralize(request.summary.trim(), [bot])}\n` : '',
+      previous: summarySoFar ? `Summary so far: ${neutralize(summarySoFar, [bot])}\n` : '',
       turns: formatHistory(turns, bot).trimEnd(),
     });
-  const budget = contextSize - SUMMARY_TOKENS;
-  let turns = request.turns;
-  while (turns.length > 1 && engine.countTokens(render(turns)) > budget) turns = turns.slice(1);
-  let prompt = render(turns);
-  // A single turn too long to summarize whole is shortened to fit rather than dropped.
-  for (let keep = Math.max(turns[0]?.user.length ?? 0, turns[0]?.assistant.length ?? 0); keep > 0 && engine.countTokens(prompt) > budget; ) {
+  const turns = request.turns.slice(0, FOLD_STEP_TURNS).map((t) => ({ user: clip(t.user, budget), assistant: clip(t.assistant, budget) }));
+  let count = turns.length;
+  while (count > 1 && engine.countTokens(render(turns.slice(0, count))) > budget) count--;
+  let prompt = render(turns.slice(0, count));
+  // A single turn too long to summarize whole (or beside a long summary) is shortened to fit rather than dropped.
+  for (let keep = Math.max(turns[0]?.user.length ?? 0, turns[0]?.assistant.length ?? 0, previous.length); keep > 0 && engine.countTokens(prompt) > budget; ) {
     keep = Math.floor(keep * 0.8);
-    prompt = render([{ user: turns[0].user.slice(0, keep), assistant: turns[0].assistant.slice(0, keep) }]);
+    prompt = render([{ user: turns[0].user.slice(0, keep), assistant: turns[0].assistant.slice(0, keep) }], previous.slice(0, keep));
   }
   const filter = new StopSequenceFilter([bot]);
   let summary = '';
@@ -157,6 +216,5 @@ export async function summarize(engine: Engine<never>, request: Omit<SummarizeRe
     signal,
   );
   summary += filter.flush();
-  return summary.replace(/\s+/g, ' ').trim();
+  return { text: summary.replace(/\s+/g, ' ').trim(), folded: count };
 }
-

@@ -1,9 +1,15 @@
-import type { EngineInfo, FileProgress, GenerationParams, ModelSource } from './protocol';
+import type { EngineInfo, FileProgress, GenerationParams, ModelSource, PrefillCount } from './protocol';
 
 export type { GenerationParams };
 
 /** Why `generate` returned: the model ended its text, hit the token limit, or was told to stop. */
 export type GenerationEnd = 'end' | 'length' | 'stopped';
+
+/** Per-request extras; an engine that keeps no KV cache between requests need not report. */
+export interface RequestOptions {
+  /** How many of the prompt's tokens came from the KV cache and how many were run through the model. */
+  onPrefill?(count: PrefillCount): void;
+}
 
 /**
  * What the chat logic needs from a model runtime. Everything above this (classification, prompts,
@@ -21,7 +27,7 @@ export interface Engine<Source = ModelSource> {
    * Log-probability of each continuation after `prompt`, all of its tokens together; an engine may
    * shift all of them by one shared constant, as only their differences classify.
    */
-  scoreContinuations(prompt: string, continuations: readonly string[]): Promise<number[]>;
+  scoreContinuations(prompt: string, continuations: readonly string[], options?: RequestOptions): Promise<number[]>;
   /**
    * Streams decoded text (never a partial character). `onText` returns false to end generation;
    * it is checked after every token, and so is `signal`.
@@ -31,6 +37,7 @@ export interface Engine<Source = ModelSource> {
     params: GenerationParams,
     onText: (text: string) => boolean,
     signal: AbortSignal,
+    options?: RequestOptions,
   ): Promise<GenerationEnd>;
   unload(): Promise<void>;
 }

@@ -8,7 +8,8 @@ import { variantLabel, type WebLLMModel } from './webllm-models';
 
 /** How the handler gets its engines; WebLLM comes as a promise because its library loads on demand. */
 export interface EngineFactory {
-  transformers(): Engine<ModelSource>;
+  /** `kvReuse: false` makes every request a full prefill, for comparisons. */
+  transformers(options: { kvReuse: boolean }): Engine<ModelSource>;
   webllm(): Promise<Engine<WebLLMModel>>;
 }
 
@@ -45,7 +46,7 @@ export function createHandler(
 
   async function load(request: LoadRequest, signal: AbortSignal) {
     const { id } = request;
-    const key = JSON.stringify([request.source, request.gpuSource, request.preference]);
+    const key = JSON.stringify([request.source, request.gpuSource, request.preference, request.kvReuse !== false]);
     if (current?.key === key) {
       post({ id, type: 'loaded', info: current.info, reason: current.reason, gpuFailure: current.gpuFailure });
       return;
@@ -88,7 +89,7 @@ export function createHandler(
     }
     const reason = gpuFailure ? 'the GPU model did not load' : choice.reason;
     post({ id, type: 'attempt', attempt: { engine: 'transformers.js', reason, ...(gpuFailure ? { gpuFailure } : {}) } });
-    await start(engines.transformers(), request.source, reason, gpuFailure);
+    await start(engines.transformers({ kvReuse: request.kvReuse !== false }), request.source, reason, gpuFailure);
   }
 
   /** Runs a reply or a summary on the loaded model, streaming what it writes. */
@@ -96,10 +97,10 @@ export function createHandler(
     if (!current) throw new Error('No model is loaded yet.');
     try {
       if (request.type === 'summarize') {
-        const text = request.group
-          ? await summarizeGroup(current.engine, { ...request, group: request.group }, current.info.contextSize, signal)
+        const { text, folded } = request.group
+          ? { text: await summarizeGroup(current.engine, { ...request, group: request.group }, current.info.contextSize, signal), folded: undefined }
           : await summarize(current.engine, request, current.info.contextSize, signal);
-        post({ id, type: 'summary', text });
+        post({ id, type: 'summary', text, folded });
         post({ id, type: 'done', stopReason: signal.aborted ? 'aborted' : 'end' });
         return;
       }

@@ -9,7 +9,7 @@ declare const self: DedicatedWorkerGlobalScope;
 const handle = createHandler(
   {
     engines: {
-      transformers: () => new TransformersEngine(),
+      transformers: ({ kvReuse }) => new TransformersEngine({ kvReuse }),
       // WebLLM is megabytes of JavaScript: fetched only when the GPU path is taken.
       webllm: async () => new (await import('./webllm-engine')).WebLLMEngine(),
     },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TEMPLATES } from '../prompts';
-import { buildReplyPrompt, fillTemplate, formatHistory, PromptTooLongError, turnsToSummarize } from './prompt';
+import { buildReplyPrompt, fillTemplate, FOLD_TARGET, FOLD_TRIGGER, formatHistory, PromptTooLongError } from './prompt';
 import type { Turn } from './protocol';
 
 const countWords = (text: string) => text.split(/\s+/).filter(Boolean).length;
@@ -41,24 +41,56 @@ describe('buildReplyPrompt', () => {
   });
 
   it('drops the oldest turns first to fit the budget', () => {
-    const full = buildReplyPrompt({ ...base, history: turns, budget: 1000 });
-    const { prompt, turnsUsed, tokens } = buildReplyPrompt({ ...base, history: turns, budget: full.tokens - 1 });
-    expect(turnsUsed).toBe(1);
-    expect(prompt).toContain('Human: 12345');
-    expect(prompt).not.toContain('My order is late');
+    const history = [...turns, ...turns, ...turns, ...turns];
+    const full = buildReplyPrompt({ ...base, history, budget: 1000 });
+    const { prompt, turnsUsed, tokens } = buildReplyPrompt({ ...base, history, budget: full.tokens - 1 });
+    expect(turnsUsed).toBeGreaterThan(0);
+    expect(turnsUsed).toBeLessThan(history.length);
+    expect(prompt.endsWith(`${formatHistory(history.slice(-turnsUsed))}Instructions: Be kind.\nHuman: Where is it now?\nChatbot:`)).toBe(true);
     expect(tokens).toBeLessThanOrEqual(full.tokens - 1);
   });
 
-  it('keeps as many turns as fit, for any budget', () => {
+  it('keeps every turn while they fit, and marks a chunk of the oldest for folding once they fill most of the budget', () => {
     const history = Array.from({ length: 30 }, (_, i) => ({ user: `question ${i} `.repeat(i % 5 + 1), assistant: `answer ${i}` }));
     for (let budget = 40; budget < 400; budget += 7) {
-      const result = buildReplyPrompt({ ...base, history, budget });
-      expect(result.tokens).toBeLessThanOrEqual(budget);
-      if (result.turnsUsed < history.length) {
-        const oneMore = buildReplyPrompt({ ...base, history: history.slice(-(result.turnsUsed + 1)), budget: 10_000 });
-        expect(oneMore.tokens).toBeGreaterThan(budget);
+      for (let end = 1; end <= history.length; end++) {
+        const turns = history.slice(0, end);
+        const result = buildReplyPrompt({ ...base, history: turns, budget });
+        expect(result.tokens).toBeLessThanOrEqual(budget);
+        const whole = buildReplyPrompt({ ...base, history: turns, budget: 10_000 });
+        if (whole.tokens <= budget * FOLD_TRIGGER) {
+          expect(result).toMatchObject({ turnsUsed: end, foldTurns: 0 });
+          continue;
+        }
+        if (whole.tokens <= budget) expect(result.turnsUsed).toBe(end);
+        else expect(result.turnsUsed).toBeLessThan(end);
+        // What stays after the fold fits the target, and one turn more would not.
+        const target = Math.floor(budget * FOLD_TARGET);
+        const tokensFrom = (first: number) => buildReplyPrompt({ ...base, history: turns.slice(first), budget: 10_000 }).tokens;
+        expect(tokensFrom(result.foldTurns)).toBeLessThanOrEqual(budget);
+        if (tokensFrom(end) > target) continue;
+        expect(tokensFrom(result.foldTurns)).toBeLessThanOrEqual(target);
+        expect(result.foldTurns).toBeGreaterThan(0);
+        expect(tokensFrom(result.foldTurns - 1)).toBeGreaterThan(target);
       }
     }
+  });
+
+  it('keeps the same first turn while the history grows, until a chunk is folded', () => {
+    const history = Array.from({ length: 40 }, (_, i) => ({ user: `question ${i} about the order`, assistant: `answer ${i} with some detail` }));
+    const budget = 200;
+    let start = 0;
+    const starts: number[] = [];
+    for (let end = 1; end <= history.length; end++) {
+      const { turnsUsed, foldTurns } = buildReplyPrompt({ ...base, history: history.slice(start, end), budget });
+      starts.push(end - turnsUsed);
+      // As the UI does after the reply: the folded turns go into the summary and leave the history.
+      start += foldTurns;
+    }
+    const changes = starts.filter((s, i) => i > 0 && s !== starts[i - 1]).length;
+    // A window sliding by one turn would change its start on nearly every one of the 40 turns.
+    expect(changes).toBeGreaterThan(0);
+    expect(changes).toBeLessThanOrEqual(Math.ceil(history.length / 4));
   });
 
   it('refuses a message that cannot fit even without history, saying how long it is', () => {
@@ -117,14 +149,5 @@ describe('the token budget', () => {
     const tight = countWords(buildReplyPrompt({ template: TEMPLATES.reply, instructions: 'i', history: [], message: 'm', countTokens: countWords, budget: 1000 }).prompt);
     const squeezed = buildReplyPrompt({ template: TEMPLATES.reply, instructions: 'i', history, message: 'm', summary: 'the order was late', countTokens: countWords, budget: tight });
     expect(squeezed).toMatchObject({ summarized: false, turnsUsed: 0 });
-  });
-});
-
-describe('turnsToSummarize', () => {
-  const turns = [1, 2, 3, 4].map((n) => ({ user: `u${n}`, assistant: `a${n}` }));
-  it('is the oldest turns the prompt left out, and nothing when all fit', () => {
-    expect(turnsToSummarize(turns, 4)).toEqual([]);
-    expect(turnsToSummarize(turns, 1).map((t) => t.user)).toEqual(['u1', 'u2', 'u3']);
-    expect(turnsToSummarize(turns, 0)).toHaveLength(4);
   });
 });

@@ -64,6 +64,8 @@ export interface ReplyPrompt {
   /** How many of the most recent turns made it into the prompt. */
   turnsUsed: number;
   summarized: boolean;
+  /** How many of the oldest turns the summary should now take in: those left out, or a chunk to make room. */
+  foldTurns: number;
 }
 
 /**
@@ -87,15 +89,47 @@ export function buildReplyPrompt(input: ReplyPromptInput): ReplyPrompt {
     });
   // The summary stands in for the oldest turns; only when even the message alone does not fit
   // beside it is it left out.
-  return fitTurns(input, (turns) => render(turns, input.summary), Boolean(input.summary?.trim())) ??
-    fitTurns(input, (turns) => render(turns, undefined), false) ??
+  return fitHistory(input, (turns) => render(turns, input.summary), Boolean(input.summary?.trim())) ??
+    fitHistory(input, (turns) => render(turns, undefined), false) ??
     (() => {
       throw new PromptTooLongError(input.countTokens(render([], undefined)), input.budget);
     })();
 }
 
-/** The prompt with the most recent turns that fit, or null when not even none do. */
-function fitTurns(input: ReplyPromptInput, render: (turns: readonly Turn[]) => string, summarized: boolean): ReplyPrompt | null {
+/**
+ * Old turns are folded into the summary as one chunk, not one turn at a time: once the prompt
+ * passes FOLD_TRIGGER of its budget, the oldest turns are marked for folding until the rest fits
+ * in FOLD_TARGET. The prompt's start, and with it the KV cache, then stays the same for the several
+ * turns it takes to fill that room again, rather than sliding every turn.
+ */
+export const FOLD_TRIGGER = 0.8;
+export const FOLD_TARGET = 0.5;
+
+/**
+ * The most turns one summary step folds: each step costs one bounded generation, is saved when it
+ * ends, and can be interrupted, whatever the length of the history still to fold.
+ */
+export const FOLD_STEP_TURNS = 8;
+
+/**
+ * All the turns when they fit. When they do not (the summary is behind: an import, an interrupted
+ * fold), the most recent ones that fit FOLD_TARGET, so the prompt does not slide while it catches up.
+ */
+function fitHistory(input: ReplyPromptInput, render: (turns: readonly Turn[]) => string, summarized: boolean): ReplyPrompt | null {
+  const all = input.history.length;
+  const target = Math.floor(input.budget * FOLD_TARGET);
+  const whole = render(input.history);
+  const tokens = input.countTokens(whole);
+  if (tokens <= input.budget) {
+    const foldTurns = tokens > input.budget * FOLD_TRIGGER ? all - (fitTurns(input, render, summarized, target)?.turnsUsed ?? 0) : 0;
+    return { prompt: whole, tokens, turnsUsed: all, summarized, foldTurns };
+  }
+  const kept = fitTurns(input, render, summarized, target) ?? fitTurns(input, render, summarized, input.budget);
+  return kept && { ...kept, foldTurns: all - kept.turnsUsed };
+}
+
+/** The prompt with the most recent turns that fit `budget`, or null when not even none do. */
+function fitTurns(input: ReplyPromptInput, render: (turns: readonly Turn[]) => string, summarized: boolean, budget: number): ReplyPrompt | null {
   // Token counts are not additive across turn boundaries, so count whole prompts; a binary
   // search over how many turns to keep makes that O(log n) tokenizations instead of O(n).
   const all = input.history.length;
@@ -106,20 +140,12 @@ function fitTurns(input: ReplyPromptInput, render: (turns: readonly Turn[]) => s
     const keep = (lo + hi) >> 1;
     const prompt = render(input.history.slice(all - keep));
     const tokens = input.countTokens(prompt);
-    if (tokens <= input.budget) {
-      best = { prompt, tokens, turnsUsed: keep, summarized };
+    if (tokens <= budget) {
+      best = { prompt, tokens, turnsUsed: keep, summarized, foldTurns: all - keep };
       lo = keep + 1;
     } else {
       hi = keep - 1;
     }
   }
   return best;
-}
-
-/**
- * The turns a reply's prompt left out (the oldest ones): they are what the running summary has to
- * take in, so that the next prompt has them in some form.
- */
-export function turnsToSummarize(history: readonly Turn[], turnsUsed: number): Turn[] {
-  return history.slice(0, Math.max(0, history.length - turnsUsed));
 }

@@ -127,6 +127,12 @@ export interface SummarizeRequest {
   group?: { lines: GroupLine[]; participants: string[] };
 }
 
+/** How a prompt's tokens were processed: taken from the KV cache kept from earlier requests, or run through the model. */
+export interface PrefillCount {
+  cached: number;
+  computed: number;
+}
+
 /** Timing and size of one reply, for the inspect view. */
 export interface ReplyStats {
   promptTokens: number;
@@ -136,6 +142,8 @@ export interface ReplyStats {
   firstTokenMs: number;
   prefillTokensPerSecond: number;
   decodeTokensPerSecond: number;
+  classifyPrefill?: PrefillCount;
+  replyPrefill?: PrefillCount;
 }
 
 export interface Classification {
@@ -155,6 +163,8 @@ export interface PromptInfo {
   turnsUsed: number;
   /** Whether the running summary of older turns was in the prompt. */
   summarized?: boolean;
+  /** How many of the oldest turns of the request's history the summary should take in after this reply. */
+  foldTurns?: number;
 }
 
 /** Which engine the user wants: chosen from the device's capabilities, or forced in settings. */
@@ -229,6 +239,8 @@ export interface LoadRequest {
   /** The model for WebLLM (GPU). */
   gpuSource: GpuModelSource;
   preference: EnginePreference;
+  /** Keep the KV cache between requests and reuse its common prefix (absent = on); off for comparisons. */
+  kvReuse?: boolean;
 }
 
 export type Request =
@@ -248,7 +260,8 @@ export type Response =
   | { id: number; type: 'decision'; decision: GroupDecision; prompt: PromptInfo }
   | { id: number; type: 'prompt'; prompt: PromptInfo }
   | { id: number; type: 'token'; text: string }
-  | { id: number; type: 'summary'; text: string }
+  /** `folded`: how many of the request's turns (the oldest) the summary now takes in. */
+  | { id: number; type: 'summary'; text: string; folded?: number }
   | { id: number; type: 'done'; stopReason: StopReason; stats?: ReplyStats }
   /** `deviceLost`: the GPU went away; the engine is gone and the next load picks again. */
   | { id: number; type: 'error'; message: string; detail?: string; deviceLost?: boolean };

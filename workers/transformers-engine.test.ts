@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestModel, writeTestModel } from '../scripts/test-model/build';
 import type { GenerationParams } from './engine';
 import { logSoftmaxAt } from './labels';
-import type { EngineInfo, FileProgress, ModelSource } from './protocol';
+import type { EngineInfo, FileProgress, ModelSource, PrefillCount } from './protocol';
 import { TransformersEngine } from './transformers-engine';
 
 const model = buildTestModel();
@@ -149,8 +149,12 @@ describe('TransformersEngine on onnxruntime-node', () => {
       expect(Number.isFinite(scores[i]), text).toBe(true);
       expect(Math.abs(scores[i]! - expected), `${text}: ${scores[i]} vs ${expected}`).toBeLessThan(1e-4);
     }
-    // Scoring is stateless: a continuation scored alone gets the same number as in the batch.
-    expect(await engine.scoreContinuations(PROMPT, [MULTI])).toEqual([scores[3]]);
+    // A continuation scored alone gets the same number as in the batch, now from the prompt's
+    // cached KV (the last prompt token is recomputed for its logits, in another summation order).
+    const prefills: PrefillCount[] = [];
+    const [again] = await engine.scoreContinuations(PROMPT, [MULTI], { onPrefill: (count) => prefills.push(count) });
+    expect(Math.abs(again! - scores[3]!)).toBeLessThan(1e-4);
+    expect(prefills).toEqual([{ cached: promptIds.length - 1, computed: 1 }]);
   });
 
   it('streams the greedy continuation and ends at the token limit', async () => {

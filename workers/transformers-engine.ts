@@ -1,19 +1,19 @@
 import {
   AutoModelForCausalLM,
   AutoTokenizer,
-  BaseStreamer,
   env,
-  InterruptableStoppingCriteria,
   Tensor,
   type PreTrainedModel,
   type PreTrainedTokenizer,
 } from '@huggingface/transformers';
 import ortMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
 import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
-import type { Engine, GenerationEnd, GenerationParams } from './engine';
+import type { Engine, GenerationEnd, GenerationParams, RequestOptions } from './engine';
 import { ModelFileError } from './errors';
+import { commonPrefixLength, cropPast, disposePast, pastFrom, type KvCache, type PastKeyValues } from './kv-cache';
 import { logSoftmaxAt } from './labels';
-import type { EngineInfo, FileProgress, ModelSource, WasmEngineInfo } from './protocol';
+import type { EngineInfo, FileProgress, ModelSource, PrefillCount, WasmEngineInfo } from './protocol';
+import { sampleToken } from './sampling';
 import { IncrementalDecoder } from './text-decoder';
 import { WeightsCache } from './weights-cache';
 
@@ -93,6 +93,8 @@ export function isFolderUrl(id: string): boolean {
 /** Yields to the worker's event loop, so a Stop message is handled between two forward passes. */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
+type CacheSlot = 'classify' | 'generate';
+
 interface ProgressEvent {
   status: string;
   file?: string;
@@ -105,14 +107,33 @@ export class TransformersEngine implements Engine {
   private model: PreTrainedModel | null = null;
   private readonly device: EngineDevice;
   private readonly threads?: number;
+  private readonly kvReuse: boolean;
+  private readonly random: () => number;
+  /**
+   * One KV cache for the classification prompt and one for generation (replies and summaries):
+   * the two prompts share no prefix, so a single cache would be overwritten by the other every turn.
+   */
+  private readonly caches = new Map<CacheSlot, KvCache>();
+  private lastPrefill: PrefillCount = { cached: 0, computed: 0 };
 
-  /** `threads` fixes onnxruntime's thread count, for the benchmark's comparisons; unset, the engine picks. */
-  constructor({ device = 'wasm', threads }: { device?: EngineDevice; threads?: number } = {}) {
+  /**
+   * `threads` fixes onnxruntime's thread count, for the benchmark's comparisons (unset, the engine
+   * picks); `kvReuse: false` runs every prompt through the model whole; `random` seeds sampling in tests.
+   */
+  constructor({
+    device = 'wasm',
+    threads,
+    kvReuse = true,
+    random = Math.random,
+  }: { device?: EngineDevice; threads?: number; kvReuse?: boolean; random?: () => number } = {}) {
     this.device = device;
     this.threads = threads;
+    this.kvReuse = kvReuse;
+    this.random = random;
   }
 
   async load(source: ModelSource, onProgress: (files: FileProgress[]) => void): Promise<EngineInfo> {
+    for (const slot of [...this.caches.keys()]) this.dropCache(slot);
     const cache = this.device === 'wasm' ? new WeightsCache({ model: source.id, folder: modelFolderUrl(source) }) : null;
     configureRuntime(source, this.device, cache, this.threads);
     // transformers.js treats some missing files as optional and then fails elsewhere; recording
@@ -188,28 +209,27 @@ export class TransformersEngine implements Engine {
     return this.ready().tokenizer.encode(text).length;
   }
 
-  async scoreContinuations(prompt: string, continuations: readonly string[]): Promise<number[]> {
+  async scoreContinuations(prompt: string, continuations: readonly string[], options?: RequestOptions): Promise<number[]> {
     const { tokenizer, model } = this.ready();
     const promptIds = tokenizer.encode(prompt);
-    // One forward pass over the prompt scores every continuation's first token; only the tokens
-    // after that need a pass of their own, on top of the prompt's KV cache.
-    const prefix = (await model.forward(inputs(promptIds, 0))) as Record<string, Tensor>;
-    const vocab = prefix.logits.dims.at(-1)!;
-    const lastRow = (promptIds.length - 1) * vocab;
+    // One pass over the prompt scores every continuation's first token; only the tokens after that
+    // need a pass of their own, on top of the prompt's KV cache, which they leave as it was.
+    const { logits, past } = (await this.advance('classify', promptIds))!;
+    options?.onPrefill?.(this.lastPrefill);
+    const vocab = logits.length;
     const scores: number[] = [];
     for (const text of continuations) {
       const ids = tokenizer.encode(text);
-      let score = logSoftmaxAt(prefix.logits.data as Float32Array, lastRow, vocab, ids[0]);
+      let score = logSoftmaxAt(logits, 0, vocab, ids[0]);
       if (ids.length > 1) {
-        const rest = (await model.forward({
-          ...inputs(ids.slice(0, -1), promptIds.length),
-          past_key_values: pastFrom(prefix),
-        })) as Record<string, Tensor>;
-        const logits = rest.logits.data as Float32Array;
-        for (let j = 1; j < ids.length; j++) score += logSoftmaxAt(logits, (j - 1) * vocab, vocab, ids[j]);
+        const rest = (await model.forward({ ...inputs(ids.slice(0, -1), promptIds.length), past_key_values: past })) as Record<string, Tensor>;
+        const rows = rest.logits.data as Float32Array;
+        for (let j = 1; j < ids.length; j++) score += logSoftmaxAt(rows, (j - 1) * vocab, vocab, ids[j]);
+        for (const tensor of Object.values(rest)) tensor.dispose();
       }
       scores.push(score);
     }
+    if (!this.kvReuse) this.dropCache('classify');
     return scores;
   }
 
@@ -218,67 +238,85 @@ export class TransformersEngine implements Engine {
     params: GenerationParams,
     onText: (text: string) => boolean,
     signal: AbortSignal,
+    options?: RequestOptions,
   ): Promise<GenerationEnd> {
     const { tokenizer, model } = this.ready();
     const promptIds = tokenizer.encode(prompt);
-    const criteria = new InterruptableStoppingCriteria();
     const decoder = new IncrementalDecoder((ids) => tokenizer.decode(ids, { skip_special_tokens: true }));
-    const generated: number[] = [];
-    let stoppedByCaller = false;
-    const streamer = new (class extends BaseStreamer {
-      private seenPrompt = false;
-      put(value: bigint[][]) {
-        // The first call carries the prompt itself.
-        if (!this.seenPrompt) {
-          this.seenPrompt = true;
-          return;
-        }
-        generated.push(...value[0].map(Number));
-        // A token that was already being computed when Stop arrived is not shown.
-        if (signal.aborted) {
-          criteria.interrupt();
-          return;
-        }
-        const text = decoder.next(generated);
-        if (text && !onText(text)) {
-          stoppedByCaller = true;
-          criteria.interrupt();
-        }
-        if (signal.aborted) criteria.interrupt();
-      }
-      end() {}
-    })();
-
-    // transformers.js runs its whole decode loop without giving the event loop a turn; yielding
-    // before each forward pass lets the worker receive Stop within one token.
-    const forward = model.forward.bind(model);
-    model.forward = async (modelInputs: Record<string, unknown>) => {
-      await yieldToEventLoop();
-      if (signal.aborted) criteria.interrupt();
-      return forward(modelInputs);
-    };
-    try {
-      await model.generate({
-        ...inputs(promptIds, 0),
-        max_new_tokens: params.maxNewTokens,
-        do_sample: params.temperature > 0,
-        temperature: params.temperature,
-        top_k: params.topK,
-        top_p: params.topP,
-        repetition_penalty: params.repetitionPenalty,
-        streamer,
-        stopping_criteria: [criteria],
-      } as unknown as Parameters<PreTrainedModel['generate']>[0]);
-    } finally {
-      model.forward = forward;
-    }
-    if (signal.aborted || stoppedByCaller) return 'stopped';
     const eos = model.generation_config?.eos_token_id ?? (model.config as unknown as { eos_token_id?: number }).eos_token_id;
-    const eosIds = Array.isArray(eos) ? eos : [eos];
-    return eosIds.includes(generated.at(-1)) ? 'end' : generated.length >= params.maxNewTokens ? 'length' : 'end';
+    const eosIds = new Set(Array.isArray(eos) ? eos : [eos]);
+    const generated: number[] = [];
+    try {
+      let step = await this.advance('generate', promptIds, signal);
+      if (step) options?.onPrefill?.(this.lastPrefill);
+      while (step) {
+        // A token that was already being computed when Stop arrived is not shown.
+        if (signal.aborted) return 'stopped';
+        const token = sampleToken(step.logits, generated, params, this.random);
+        generated.push(token);
+        if (eosIds.has(token)) return 'end';
+        const text = decoder.next(generated);
+        if (text && !onText(text)) return 'stopped';
+        if (generated.length >= params.maxNewTokens) return 'length';
+        step = await this.advance('generate', [...promptIds, ...generated], signal);
+      }
+      return 'stopped';
+    } finally {
+      if (!this.kvReuse) this.dropCache('generate');
+    }
+  }
+
+  /**
+   * Runs `ids` through the model on top of the slot's KV cache, as far as the cache agrees with
+   * them (its ids are exactly the tokens it holds), and keeps the result as the slot's new cache.
+   * Returns the logits after the last id (at least that id is always computed, for its logits), or
+   * null when `signal` aborted first.
+   */
+  private async advance(slot: CacheSlot, ids: number[], signal?: AbortSignal): Promise<{ logits: Float32Array; past: PastKeyValues } | null> {
+    // transformers.js never gives the event loop a turn between passes; this lets Stop arrive.
+    await yieldToEventLoop();
+    if (signal?.aborted) return null;
+    const { model } = this.ready();
+    const cache = this.caches.get(slot);
+    // Taken out first: if the pass fails, no cache is left that might not match its ids.
+    this.caches.delete(slot);
+    const reused = cache ? Math.min(commonPrefixLength(cache.ids, ids), ids.length - 1) : 0;
+    let past: PastKeyValues | undefined;
+    if (cache && reused > 0) {
+      past = reused === cache.ids.length ? cache.past : cropPast(cache.past, reused);
+      if (past !== cache.past) disposePast(cache.past);
+    } else if (cache) {
+      disposePast(cache.past);
+    }
+    let outputs: Record<string, Tensor>;
+    try {
+      outputs = (await model.forward({
+        ...inputs(ids.slice(reused), reused),
+        // Read only where the graph has the input: then only the last position's logits are made.
+        num_logits_to_keep: new Tensor('int64', [1n], []),
+        ...(past ? { past_key_values: past } : {}),
+      })) as Record<string, Tensor>;
+    } finally {
+      disposePast(past);
+    }
+    const { logits: all } = outputs;
+    const vocab = all.dims.at(-1)!;
+    const rows = all.dims.at(-2)!;
+    const logits = (all.data as Float32Array).slice((rows - 1) * vocab, rows * vocab);
+    all.dispose();
+    const next = { ids: [...ids], past: pastFrom(outputs) };
+    this.caches.set(slot, next);
+    this.lastPrefill = { cached: reused, computed: ids.length - reused };
+    return { logits, past: next.past };
+  }
+
+  private dropCache(slot: CacheSlot) {
+    disposePast(this.caches.get(slot)?.past);
+    this.caches.delete(slot);
   }
 
   async unload(): Promise<void> {
+    for (const slot of [...this.caches.keys()]) this.dropCache(slot);
     await this.model?.dispose();
     this.model = null;
     this.tokenizer = null;
@@ -297,13 +335,4 @@ function inputs(ids: number[], pastLength: number) {
     input_ids: new Tensor('int64', BigInt64Array.from(ids, BigInt), [1, n]),
     attention_mask: new Tensor('int64', new BigInt64Array(pastLength + n).fill(1n), [1, pastLength + n]),
   };
-}
-
-/** The prompt's `present.*` outputs, renamed to the `past_key_values.*` inputs of the next pass. */
-function pastFrom(outputs: Record<string, Tensor>): Record<string, Tensor> {
-  return Object.fromEntries(
-    Object.entries(outputs)
-      .filter(([name]) => name.startsWith('present'))
-      .map(([name, tensor]) => [name.replace('present', 'past_key_values'), tensor]),
-  );
 }

@@ -1,4 +1,4 @@
-import { speakerName, turnsToSummarize } from '../../workers/prompt';
+import { FOLD_STEP_TURNS, speakerName } from '../../workers/prompt';
 import type {
   ChatSettings,
   EngineAttempt,
@@ -74,6 +74,8 @@ export class ChatState {
   source = $state<ModelSource>() as ModelSource;
   gpuSource = $state<GpuModelSource>() as GpuModelSource;
   preference = $state<EnginePreference>() as EnginePreference;
+  /** Off (`?kv=off`): the worker prefills every prompt whole, for comparisons. */
+  kvReuse = true;
 
   constructor(source: ModelSource, spawn: () => Worker, gpuSource: GpuModelSource, preference: EnginePreference) {
     this.source = source;
@@ -94,7 +96,8 @@ export class ChatState {
     this.source = source;
     this.model = { status: 'loading', files: [] };
     const load = new Promise<boolean>((resolve) => {
-      this.client.send({ type: 'load', source: $state.snapshot(source), gpuSource: $state.snapshot(this.gpuSource), preference: this.preference }, (response) => {
+      const request = { type: 'load', source: $state.snapshot(source), gpuSource: $state.snapshot(this.gpuSource), preference: this.preference, ...(this.kvReuse ? {} : { kvReuse: false }) } as const;
+      this.client.send(request, (response) => {
         // A newer load cancelled this one; only the newest speaks for the model.
         if (load !== this.latestLoad) {
           if (response.type === 'loaded' || response.type === 'error') resolve(false);
@@ -445,25 +448,36 @@ export class ChatState {
   }
 
   /**
-   * Turns the reply's prompt had to leave out are folded into the running summary, written by the
-   * model while nothing else runs; the memory marker then moves to the first turn still read whole.
+   * The oldest turns the reply's prompt marked for folding go into the running summary, written by
+   * the model while nothing else runs, a few turns per step. Each step is saved as it ends (the
+   * summary, and the memory marker moved to the first turn still read whole), so a new message,
+   * which cancels the step in flight, loses only that step, and the next reply goes on from there.
    */
   private foldOldTurns(memory: { turns: IndexedTurn[]; summary?: string }, reply: AssistantMessage) {
-    const used = reply.prompt?.turnsUsed;
-    if (used === undefined || this.busy) return;
-    const dropped = turnsToSummarize(memory.turns.map((t) => t.turn), used);
-    if (dropped.length === 0) return;
-    const conversationId = this.library.currentId;
-    const nextStart = memory.turns[dropped.length]?.userId ?? this.library.messages[this.library.messages.indexOf(reply) - 1]?.id;
-    let summary = '';
+    const fold = reply.prompt?.foldTurns ?? 0;
+    if (fold <= 0 || this.busy) return;
+    const replyStart = this.library.messages[this.library.messages.indexOf(reply) - 1]?.id;
+    this.foldStep(this.library.currentId, memory.turns, Math.min(fold, memory.turns.length), memory.summary, replyStart);
+  }
+
+  private foldStep(conversationId: string | null, turns: IndexedTurn[], remaining: number, summary: string | undefined, replyStart: string | undefined) {
+    // Another summary was saved meanwhile (this conversation changed under us): this chain is stale.
+    if (remaining <= 0 || this.busy || this.library.currentId !== conversationId || this.library.current?.summary !== summary) return;
+    const step = turns.slice(0, Math.min(remaining, FOLD_STEP_TURNS));
+    let text = '';
+    let folded = step.length;
     this.summarizing = this.client.send(
-      { type: 'summarize', summary: memory.summary, turns: dropped, persona: $state.snapshot(this.activeSettings.persona) },
+      { type: 'summarize', summary, turns: step.map((t) => t.turn), persona: $state.snapshot(this.activeSettings.persona) },
       (response) => {
-        if (response.type === 'summary') summary = response.text;
+        if (response.type === 'summary') {
+          text = response.text;
+          folded = response.folded ?? folded;
+        }
         if (response.type === 'done' || response.type === 'error') this.summarizing = null;
         if (response.type === 'error' && response.deviceLost) this.reloadAfterDeviceLoss();
-        if (response.type === 'done' && response.stopReason === 'end' && summary && this.library.currentId === conversationId) {
-          void this.library.setMemory(summary, nextStart);
+        if (response.type === 'done' && response.stopReason === 'end' && text && this.library.currentId === conversationId && this.library.current?.summary === summary) {
+          const rest = turns.slice(folded);
+          void this.library.setMemory(text, rest[0]?.userId ?? replyStart).then(() => this.foldStep(conversationId, rest, remaining - folded, text, replyStart));
         }
       },
     );

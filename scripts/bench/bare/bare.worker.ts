@@ -7,15 +7,17 @@ import type { BareLoaded, BareRequest, BareResponse, BareResult } from './protoc
 declare const self: DedicatedWorkerGlobalScope;
 
 let engine: TransformersEngine | null = null;
+let contextSize = 0;
 
 async function handle(request: BareRequest): Promise<BareLoaded | BareResult> {
   if (request.type === 'run') {
     if (!engine) throw new Error('Load the bare engine before running it.');
-    return measureReply(engine, request);
+    return measureReply(engine, request, contextSize);
   }
   engine = new TransformersEngine({ threads: request.threads });
   const start = performance.now();
   const info = await engine.load(request.source, () => {});
+  contextSize = info.contextSize;
   return {
     threads: info.engine === 'transformers.js' ? info.threads : 0,
     loadMs: performance.now() - start,

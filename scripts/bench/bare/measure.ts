@@ -17,13 +17,13 @@ PreTrainedModel.prototype.forward = function (this: PreTrainedModel, ...args: Pa
   return forward.apply(this, args);
 };
 
-export async function measureReply(engine: TransformersEngine, request: BareRun): Promise<BareResult> {
+export async function measureReply(engine: TransformersEngine, request: BareRun, contextSize: number): Promise<BareResult> {
   let classifyMs: number | undefined;
   let classifyForwardPasses: number | undefined;
   if (request.classify !== undefined) {
     forwardPasses = 0;
     const start = performance.now();
-    await classifyMessage(engine, request.classify, undefined, request.bot);
+    await classifyMessage(engine, request.classify, undefined, request.bot, contextSize);
     classifyMs = performance.now() - start;
     classifyForwardPasses = forwardPasses;
   }
