@@ -4,7 +4,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { encodeModel } from './onnx.js';
-import { buildPhiGraph } from './phi-graph.js';
+import { buildPhiGraph, floatParameters } from './phi-graph.js';
 import { MODEL_MAX_LENGTH, tokenizerFiles, trainVocabulary, type Vocabulary } from './tokenizer.js';
 import { generateWeights, phiConfig, ropeTables, tokenBias, type PhiConfig, type PhiWeights, type RopeTables } from './weights.js';
 
@@ -32,7 +32,7 @@ export function buildTestModel(seed = DEFAULT_SEED): TestModel {
     opsetVersion: 17,
     producerName: 'phi-chat scripts/test-model',
     producerVersion: '1',
-    graph: buildPhiGraph(config, weights, rope),
+    graph: buildPhiGraph(config, floatParameters(weights), rope),
   });
 
   const hfConfig = {

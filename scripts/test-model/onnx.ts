@@ -1,7 +1,7 @@
 // Minimal ONNX writer: a hand-rolled protobuf encoder for the subset of onnx.proto
 // that a static inference graph needs. Field numbers follow onnx/onnx.proto (IR 8).
 
-export const DataType = { FLOAT: 1, INT64: 7, BOOL: 9 } as const;
+export const DataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9 } as const;
 export type DataType = (typeof DataType)[keyof typeof DataType];
 
 export type Dim = number | string;
@@ -12,18 +12,22 @@ export interface ValueInfo {
   shape: Dim[];
 }
 
-export interface Tensor {
-  name: string;
-  dataType: DataType;
-  dims: number[];
-  raw: Uint8Array;
+/** Where a tensor's bytes sit in the model's external-data file (onnx.proto's `external_data` keys). */
+export interface ExternalData {
+  location: string;
+  offset: number;
+  length: number;
 }
+
+/** An initializer: its bytes inline (`raw`), or in an external-data file. */
+export type Tensor = { name: string; dataType: DataType; dims: number[] } & ({ raw: Uint8Array } | { external: ExternalData });
 
 export type Attribute =
   | { kind: 'float'; value: number }
   | { kind: 'int'; value: number }
   | { kind: 'ints'; value: number[] }
-  | { kind: 'tensor'; value: Tensor };
+  | { kind: 'tensor'; value: Tensor }
+  | { kind: 'graph'; value: Graph };
 
 export interface Node {
   opType: string;
@@ -109,18 +113,25 @@ function repeatedInts(field: number, values: number[]): Uint8Array[] {
   return values.map((v) => intField(field, v));
 }
 
+const DATA_LOCATION_EXTERNAL = 1;
+
 function encodeTensor(t: Tensor): Uint8Array {
+  const head = [...repeatedInts(1, t.dims), intField(2, t.dataType), stringField(8, t.name)];
+  if ('raw' in t) return concat([...head, bytesField(9, t.raw)]);
+  const entry = (key: string, value: string) => bytesField(13, concat([stringField(1, key), stringField(2, value)]));
   return concat([
-    ...repeatedInts(1, t.dims),
-    intField(2, t.dataType),
-    stringField(8, t.name),
-    bytesField(9, t.raw),
+    ...head,
+    entry('location', t.external.location),
+    entry('offset', String(t.external.offset)),
+    entry('length', String(t.external.length)),
+    intField(14, DATA_LOCATION_EXTERNAL),
   ]);
 }
 
 const ATTR_FLOAT = 1;
 const ATTR_INT = 2;
 const ATTR_TENSOR = 4;
+const ATTR_GRAPH = 5;
 const ATTR_INTS = 7;
 
 function encodeAttribute(name: string, attr: Attribute): Uint8Array {
@@ -134,6 +145,9 @@ function encodeAttribute(name: string, attr: Attribute): Uint8Array {
       break;
     case 'tensor':
       parts.push(bytesField(5, encodeTensor(attr.value)), intField(20, ATTR_TENSOR));
+      break;
+    case 'graph':
+      parts.push(bytesField(6, encodeGraph(attr.value)), intField(20, ATTR_GRAPH));
       break;
     case 'ints':
       parts.push(...repeatedInts(8, attr.value), intField(20, ATTR_INTS));

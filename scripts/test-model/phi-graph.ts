@@ -2,15 +2,24 @@
 // text-generation-with-past exports, which is what transformers.js drives.
 
 import { DataType, float32Tensor, int64Tensor, type Attribute, type Graph, type Node, type Tensor, type ValueInfo } from './onnx.js';
-import type { PhiConfig, PhiWeights, RopeTables } from './weights.js';
+import type { LayerWeights, PhiConfig, PhiWeights, RopeTables } from './weights.js';
 
 // Must match reference.ts: finite, so fully masked (padding) rows stay NaN-free.
 const MASKED = -1e9;
 
-class GraphBuilder {
-  readonly nodes: Node[] = [];
+/**
+ * Receives every initializer as it is made; the big shapes write its bytes to disk there and keep
+ * only where they went, so no weight stays in memory once written.
+ */
+export type InitializerSink = (tensor: Tensor) => Tensor;
+
+export class GraphBuilder {
+  nodes: Node[] = [];
   readonly initializers: Tensor[] = [];
+  private readonly names = new Set<string>();
   private counter = 0;
+
+  constructor(private readonly sink: InitializerSink = (tensor) => tensor) {}
 
   op(opType: string, inputs: string[], attributes?: Record<string, Attribute>, output?: string): string {
     return this.opN(opType, inputs, 1, attributes, output ? [output] : undefined)[0]!;
@@ -23,9 +32,24 @@ class GraphBuilder {
     return outs;
   }
 
-  floats(name: string, dims: number[], data: Float32Array): string {
-    this.initializers.push(float32Tensor(name, dims, data));
+  has(name: string): boolean {
+    return this.names.has(name);
+  }
+
+  /**
+   * Adds the initializer `name` unless the graph has it already: both branches of a merged
+   * decoder read the same weights, which are made (and written) once.
+   */
+  initializer(name: string, make: () => Tensor): string {
+    if (!this.names.has(name)) {
+      this.names.add(name);
+      this.initializers.push(this.sink(make()));
+    }
     return name;
+  }
+
+  floats(name: string, dims: number[], data: Float32Array | (() => Float32Array)): string {
+    return this.initializer(name, () => float32Tensor(name, dims, typeof data === 'function' ? data() : data));
   }
 
   scalar(name: string, value: number): string {
@@ -33,17 +57,81 @@ class GraphBuilder {
   }
 
   ints(name: string, values: number[], dims = [values.length]): string {
-    this.initializers.push(int64Tensor(name, dims, values));
-    return name;
+    return this.initializer(name, () => int64Tensor(name, dims, values));
   }
+
+  /** Runs `build` with a node list of its own, for a subgraph that shares this graph's initializers. */
+  subgraph(build: () => void): Node[] {
+    const outer = this.nodes;
+    this.nodes = [];
+    try {
+      build();
+      return this.nodes;
+    } finally {
+      this.nodes = outer;
+    }
+  }
+}
+
+/**
+ * Where the graph's parameters come from: float tensors (the tiny model), or int8 weights behind
+ * onnxruntime's dynamic-quantization ops (the phi-2 shapes, see quantized.ts).
+ */
+export interface PhiParameters {
+  /** A float vector: a LayerNorm's scale or shift, or a bias. */
+  vector(name: string, length: number): Float32Array;
+  /** Emits `input @ W` for the `[inDim, outDim]` weight `name`; returns the product. */
+  matMul(g: GraphBuilder, input: string, name: string, inDim: number, outDim: number): string;
+  /** Emits the embedding rows of `ids` from the `[vocab, hidden]` table `name`. */
+  embed(g: GraphBuilder, name: string, ids: string, vocab: number, hidden: number): string;
+}
+
+/** The tiny model's parameters: every tensor in memory, as plain float MatMul and Gather inputs. */
+export function floatParameters(w: PhiWeights): PhiParameters {
+  const tensors = new Map<string, Float32Array>([
+    ['embed_tokens', w.embed],
+    ['final_ln.weight', w.finalGamma],
+    ['final_ln.bias', w.finalBeta],
+    ['lm_head.weight', w.lmHead],
+    ['lm_head.bias', w.lmBias],
+  ]);
+  const names: [keyof LayerWeights, string][] = [
+    ['lnGamma', 'ln.weight'], ['lnBeta', 'ln.bias'],
+    ['wq', 'q_proj.weight'], ['bq', 'q_proj.bias'], ['wk', 'k_proj.weight'], ['bk', 'k_proj.bias'],
+    ['wv', 'v_proj.weight'], ['bv', 'v_proj.bias'], ['wDense', 'dense.weight'], ['bDense', 'dense.bias'],
+    ['wFc1', 'fc1.weight'], ['bFc1', 'fc1.bias'], ['wFc2', 'fc2.weight'], ['bFc2', 'fc2.bias'],
+  ];
+  w.layers.forEach((layer, l) => {
+    for (const [key, name] of names) tensors.set(`layers.${l}.${name}`, layer[key]);
+  });
+  const get = (name: string) => {
+    const tensor = tensors.get(name);
+    if (!tensor) throw new Error(`No weight named ${name}.`);
+    return tensor;
+  };
+  return {
+    vector: get,
+    matMul: (g, input, name, inDim, outDim) => g.op('MatMul', [input, g.floats(name, [inDim, outDim], get(name))]),
+    embed: (g, name, ids, vocab, hidden) => g.op('Gather', [g.floats(name, [vocab, hidden], get(name)), ids], { axis: int(0) }),
+  };
 }
 
 const ints = (value: number[]): Attribute => ({ kind: 'ints', value });
 const int = (value: number): Attribute => ({ kind: 'int', value });
 
-export function buildPhiGraph(c: PhiConfig, w: PhiWeights, rope: RopeTables): Graph {
-  const g = new GraphBuilder();
-  const { hiddenSize: h, intermediateSize: m, numHeads: nh, headDim: hd, rotaryDim: rd, vocabSize: v } = c;
+export interface PhiGraphOptions {
+  /**
+   * Optimum's merged decoder: an `If` on the `use_cache_branch` input picks the graph with past
+   * (`then`) or the one without (`else`, which ignores the past inputs), over shared weights.
+   */
+  merged?: boolean;
+  sink?: InitializerSink;
+  name?: string;
+}
+
+export function buildPhiGraph(c: PhiConfig, params: PhiParameters, rope: RopeTables, options: PhiGraphOptions = {}): Graph {
+  const g = new GraphBuilder(options.sink);
+  const { numHeads: nh, headDim: hd, vocabSize: v } = c;
 
   const inputs: ValueInfo[] = [
     { name: 'input_ids', elemType: DataType.INT64, shape: ['batch_size', 'sequence_length'] },
@@ -59,6 +147,28 @@ export function buildPhiGraph(c: PhiConfig, w: PhiWeights, rope: RopeTables): Gr
       outputs.push({ name: `present.${l}.${kind}`, elemType: DataType.FLOAT, shape: ['batch_size', nh, 'total_sequence_length', hd] });
     }
   }
+  const name = options.name ?? 'phi_tiny';
+  if (!options.merged) {
+    decoderBody(g, c, params, rope, true);
+    return { name, nodes: g.nodes, initializers: g.initializers, inputs, outputs };
+  }
+  const branch = (branchName: string, withPast: boolean): Graph => ({
+    name: branchName,
+    nodes: g.subgraph(() => decoderBody(g, c, params, rope, withPast)),
+    initializers: [],
+    inputs: [],
+    outputs,
+  });
+  const withPast = branch('with_past', true);
+  const noPast = branch('no_past', false);
+  g.opN('If', ['use_cache_branch'], outputs.length, { then_branch: { kind: 'graph', value: withPast }, else_branch: { kind: 'graph', value: noPast } }, outputs.map((o) => o.name));
+  inputs.push({ name: 'use_cache_branch', elemType: DataType.BOOL, shape: [1] });
+  return { name, nodes: g.nodes, initializers: g.initializers, inputs, outputs };
+}
+
+/** The decoder's nodes; without past, the new keys and values are the whole cache. */
+function decoderBody(g: GraphBuilder, c: PhiConfig, params: PhiParameters, rope: RopeTables, withPast: boolean): void {
+  const { hiddenSize: h, intermediateSize: m, numHeads: nh, headDim: hd, rotaryDim: rd, vocabSize: v } = c;
 
   const zero = g.ints('zero', [0], []);
   const one = g.ints('one', [1], []);
@@ -102,43 +212,44 @@ export function buildPhiGraph(c: PhiConfig, w: PhiWeights, rope: RopeTables): Gr
   const half = g.scalar('half', 0.5);
   const oneF = g.scalar('one_f', 1);
 
-  let x = g.op('Gather', [g.floats('embed_tokens', [v, h], w.embed), 'input_ids'], { axis: int(0) });
-  w.layers.forEach((lw, l) => {
+  const vector = (name: string, length: number) => g.floats(name, [length], () => params.vector(name, length));
+  let x = params.embed(g, 'embed_tokens', 'input_ids', v, h);
+  for (let l = 0; l < c.numLayers; l++) {
     const p = `layers.${l}`;
-    const linear = (input: string, name: string, weight: Float32Array, bias: Float32Array, inDim: number, outDim: number) =>
-      g.op('Add', [g.op('MatMul', [input, g.floats(`${p}.${name}.weight`, [inDim, outDim], weight)]), g.floats(`${p}.${name}.bias`, [outDim], bias)]);
+    const linear = (input: string, name: string, inDim: number, outDim: number) =>
+      g.op('Add', [params.matMul(g, input, `${p}.${name}.weight`, inDim, outDim), vector(`${p}.${name}.bias`, outDim)]);
 
-    const ln = g.op('LayerNormalization', [x, g.floats(`${p}.ln.weight`, [h], lw.lnGamma), g.floats(`${p}.ln.bias`, [h], lw.lnBeta)], {
+    const ln = g.op('LayerNormalization', [x, vector(`${p}.ln.weight`, h), vector(`${p}.ln.bias`, h)], {
       axis: int(-1),
       epsilon: { kind: 'float', value: c.layerNormEps },
     });
 
-    const q = applyRotary(toHeads(linear(ln, 'q_proj', lw.wq, lw.bq, h, h)));
-    const k = applyRotary(toHeads(linear(ln, 'k_proj', lw.wk, lw.bk, h, h)));
-    const val = toHeads(linear(ln, 'v_proj', lw.wv, lw.bv, h, h));
-    const keys = g.op('Concat', [`past_key_values.${l}.key`, k], { axis: int(2) }, `present.${l}.key`);
-    const values = g.op('Concat', [`past_key_values.${l}.value`, val], { axis: int(2) }, `present.${l}.value`);
+    const q = applyRotary(toHeads(linear(ln, 'q_proj', h, h)));
+    const k = applyRotary(toHeads(linear(ln, 'k_proj', h, h)));
+    const val = toHeads(linear(ln, 'v_proj', h, h));
+    const cache = (past: string, present: string, current: string) =>
+      withPast ? g.op('Concat', [past, current], { axis: int(2) }, present) : g.op('Identity', [current], undefined, present);
+    const keys = cache(`past_key_values.${l}.key`, `present.${l}.key`, k);
+    const values = cache(`past_key_values.${l}.value`, `present.${l}.value`, val);
 
     const scores = g.op('Mul', [g.op('MatMul', [q, g.op('Transpose', [keys], { perm: ints([0, 1, 3, 2]) })]), attnScale]);
     const probs = g.op('Softmax', [g.op('Where', [visible, scores, masked])], { axis: int(-1) });
     const context = g.op('Reshape', [g.op('Transpose', [g.op('MatMul', [probs, values])], { perm: ints([0, 2, 1, 3]) }), hiddenShape]);
-    const attnOut = linear(context, 'dense', lw.wDense, lw.bDense, h, h);
+    const attnOut = linear(context, 'dense', h, h);
 
     // gelu_new: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))); opset 17 has no tanh-approximate Gelu.
-    const pre = linear(ln, 'fc1', lw.wFc1, lw.bFc1, h, m);
+    const pre = linear(ln, 'fc1', h, m);
     const cubic = g.op('Mul', [g.op('Mul', [g.op('Mul', [pre, pre]), pre]), geluCubic]);
     const tanh = g.op('Tanh', [g.op('Mul', [g.op('Add', [pre, cubic]), geluScale])]);
     const gelu = g.op('Mul', [g.op('Mul', [pre, half]), g.op('Add', [tanh, oneF])]);
-    const mlpOut = linear(gelu, 'fc2', lw.wFc2, lw.bFc2, m, h);
+    const mlpOut = linear(gelu, 'fc2', m, h);
 
     x = g.op('Add', [g.op('Add', [x, attnOut]), mlpOut]);
-  });
+  }
 
-  const final = g.op('LayerNormalization', [x, g.floats('final_ln.weight', [h], w.finalGamma), g.floats('final_ln.bias', [h], w.finalBeta)], {
+  const final = g.op('LayerNormalization', [x, vector('final_ln.weight', h), vector('final_ln.bias', h)], {
     axis: int(-1),
     epsilon: { kind: 'float', value: c.layerNormEps },
   });
-  g.op('Add', [g.op('MatMul', [final, g.floats('lm_head.weight', [h, v], w.lmHead)]), g.floats('lm_head.bias', [v], w.lmBias)], undefined, 'logits');
-
-  return { name: 'phi_tiny', nodes: g.nodes, initializers: g.initializers, inputs, outputs };
+  g.op('Add', [params.matMul(g, final, 'lm_head.weight', h, v), vector('lm_head.bias', v)], undefined, 'logits');
 }

@@ -79,7 +79,7 @@ export function parameterCount(w: PhiWeights): number {
 // mulberry32: tiny, fast and, unlike Math.random, seedable. Uniform rather than
 // Gaussian noise avoids transcendental functions, so the bytes cannot drift
 // between JS engines.
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -19,6 +19,16 @@ describe('model source', () => {
       id: 'https://cdn.example/m/',
       dtype: 'q8',
       file: 'decoder',
+      externalData: false,
+    });
+  });
+
+  it('loads the weights from an .onnx_data file when the link says external=1', () => {
+    expect(resolveSource(page('?model=/models/phi-2/&dtype=q8&file=decoder_model_merged&external=1'), memoryStorage())).toEqual({
+      id: 'http://app.test/models/phi-2/',
+      dtype: 'q8',
+      file: 'decoder_model_merged',
+      externalData: true,
     });
   });
 

@@ -16,8 +16,8 @@ export const DTYPES: readonly Dtype[] = ['q8', 'q4', 'q4f16', 'fp16', 'fp32'];
 const STORAGE_KEY = 'phi-chat.model-source';
 
 /** A custom folder URL defaults to transformers.js's own layout: `onnx/model<suffix>.onnx`. */
-export function customSource(url: string, dtype: Dtype = 'q8', file = 'model'): ModelSource {
-  return { id: url, dtype, file, externalData: false };
+export function customSource(url: string, dtype: Dtype = 'q8', file = 'model', externalData = false): ModelSource {
+  return { id: url, dtype, file, externalData };
 }
 
 export function validateModelUrl(input: string, base: string): string {
@@ -46,15 +46,20 @@ export function modelDisplayName(id: string): string {
 const isDtype = (value: string | null): value is Dtype => DTYPES.includes(value as Dtype);
 
 /**
- * The source to load: a `?model=` link wins (with optional `dtype`, `file`), then the one saved in
- * settings, then the default.
+ * The source to load: a `?model=` link wins (with optional `dtype`, `file`, and `external=1` for
+ * weights in an `.onnx_data` file), then the one saved in settings, then the default.
  */
 export function resolveSource(location: { href: string; search: string }, storage: Pick<Storage, 'getItem'>): ModelSource {
   const params = new URLSearchParams(location.search);
   const model = params.get('model');
   if (model) {
     const dtype = params.get('dtype');
-    return customSource(validateModelUrl(model, location.href), isDtype(dtype) ? dtype : 'q8', params.get('file') || 'model');
+    return customSource(
+      validateModelUrl(model, location.href),
+      isDtype(dtype) ? dtype : 'q8',
+      params.get('file') || 'model',
+      params.get('external') === '1',
+    );
   }
   try {
     const saved = JSON.parse(storage.getItem(STORAGE_KEY) ?? 'null') as ModelSource | null;
