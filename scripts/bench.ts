@@ -55,6 +55,7 @@ const source = (origin: string): ModelSource =>
 const appLink = (kv: 'on' | 'off' = 'on') => {
   const model = source(APP);
   const params = new URLSearchParams({ model: new URL(model.id).pathname, dtype: model.dtype, file: model.file, webllm: '/webllm/' });
+  if (model.externalData) params.set('external', '1');
   if (kv === 'off') params.set('kv', 'off');
   return `${APP}?${params}`;
 };
