@@ -51,8 +51,9 @@ export class Library {
   async select(id: string) {
     this.currentId = id;
     localStorage.setItem(SELECTED_KEY, id);
-    this.messages = (await db.loadMessages(id)).map((m) => this.writing.get(m.id) ?? m).sort(byTime);
-    await this.markInterrupted();
+    const loaded = (await db.loadMessages(id)).map((m) => this.writing.get(m.id) ?? m).sort(byTime);
+    this.messages = loaded;
+    await this.markInterrupted(loaded);
   }
 
   newChat() {
@@ -215,13 +216,18 @@ export class Library {
     this.messages = [...merged.values()].sort(byTime);
   }
 
-  /** A reply left half-written by a tab that closed (no tab holds its lock) is marked interrupted. */
-  private async markInterrupted() {
-    const pending = this.messages.filter(isPending).filter((m) => !this.writing.has(m.id));
+  /**
+   * A reply left half-written by a tab that closed (no tab holds its lock) is marked interrupted.
+   * `loaded` is what `messages` was set to, read plainly: going through the reactive copy would make
+   * a proxy of every message of a long conversation, where only the rendered ones need one.
+   */
+  private async markInterrupted(loaded: readonly Message[]) {
+    const pending = loaded.filter(isPending).filter((m) => !this.writing.has(m.id));
     if (pending.length === 0) return;
     const held = new Set((await navigator.locks?.query())?.held?.map((lock) => lock.name) ?? []);
-    for (const reply of pending) {
-      if (held.has(replyLock(reply.id))) continue;
+    for (const stored of pending) {
+      const reply = this.messages[loaded.indexOf(stored)];
+      if (reply?.id !== stored.id || reply.role !== 'assistant' || held.has(replyLock(reply.id))) continue;
       reply.status = 'interrupted';
       await this.write(() => db.saveMessage(reply), messageKey(reply));
     }
