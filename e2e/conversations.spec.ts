@@ -251,3 +251,14 @@ test('a reply keeps streaming while the user looks at another conversation, and 
   await page.reload();
   await expect(reply(page, 0).getByTestId('reply-text')).toHaveText(shown);
 });
+
+test('a reload right after the first words of a reply keeps the message and those words', async ({ page }) => {
+  await loadTinyModel(page);
+  await sendMessage(page, 'Write me a long answer; I will reload at once');
+  // In the page, so the reload follows the first words as closely as it can.
+  await page.waitForFunction(() => document.querySelector('[data-testid="reply-text"]')?.textContent?.trim(), null, { polling: 'raf' });
+  await page.reload();
+  await expect(page.getByRole('article', { name: 'You said' }).getByTestId('user-text')).toHaveText('Write me a long answer; I will reload at once');
+  await expect(reply(page, 0).getByText(/Interrupted/)).toBeVisible();
+  await expect(reply(page, 0).getByTestId('reply-text')).not.toBeEmpty();
+});

@@ -247,6 +247,7 @@ export class ChatState {
     this.notice = null;
     if (this.summarizing !== null) this.client.stop(this.summarizing);
     const saver = throttle(() => void this.library.save(reply), SAVE_INTERVAL_MS);
+    let firstToken = true;
     let finish!: () => void;
     this.library.holdReply(reply, new Promise<void>((resolve) => (finish = resolve)));
     const end = async () => {
@@ -288,6 +289,9 @@ export class ChatState {
           case 'token':
             reply.text += response.text;
             saver.schedule();
+            // The first words are written at once, so a reload right after them keeps them; then throttled.
+            if (firstToken) saver.flush();
+            firstToken = false;
             break;
           case 'done':
             reply.stopReason = response.stopReason;
