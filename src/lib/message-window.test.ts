@@ -4,7 +4,8 @@ import { latestRange, meanHeight, offsetOf, rangeAt, stepTowards, WINDOW } from 
 describe('message window', () => {
   it('opens on the latest messages, or on all of a short conversation', () => {
     expect(latestRange(5000)).toEqual({ start: 5000 - WINDOW.initial, end: 5000 });
-    expect(latestRange(WINDOW.initial - 1)).toEqual({ start: 0, end: WINDOW.initial - 1 });
+    expect(latestRange(WINDOW.whole)).toEqual({ start: 0, end: WINDOW.whole });
+    expect(rangeAt({ measured: [], estimate: 100 }, WINDOW.whole, 4000, 500)).toEqual({ start: 0, end: WINDOW.whole });
     expect(latestRange(0)).toEqual({ start: 0, end: 0 });
   });
 
@@ -27,7 +28,7 @@ describe('message window', () => {
     const tiny = { measured: [], estimate: 1 };
     const { start, end } = rangeAt(tiny, 5000, 2000, 800);
     expect(end - start).toBe(WINDOW.max);
-    expect(rangeAt({ measured: [], estimate: 100 }, 3, 10_000, 500)).toEqual({ start: 2, end: 3 });
+    expect(rangeAt({ measured: [], estimate: 100 }, 300, 100_000, 500)).toEqual({ start: 299, end: 300 });
     expect(rangeAt({ measured: [], estimate: 100 }, 0, 0, 500)).toEqual({ start: 0, end: 0 });
   });
 

@@ -11,10 +11,11 @@ export interface ShownRange {
 }
 
 /**
- * How many messages are rendered on opening, the most added in one step (one task each, so none is
+ * How many messages a conversation may have and still be rendered whole (so find-in-page sees all
+ * of it), how many are rendered on opening a longer one, the most added in one step (one task each, so none is
  * long), the most ever rendered at once, and how far past the viewport to render (px).
  */
-export const WINDOW = { initial: 2, step: 2, max: 40, overscanPx: 600 } as const;
+export const WINDOW = { initial: 2, step: 2, max: 40, overscanPx: 600, whole: 50 } as const;
 
 /** Measured heights by index (each with the gap after it); `estimate` stands in for the others. */
 export interface Heights {
@@ -24,9 +25,9 @@ export interface Heights {
 
 const heightOf = ({ measured, estimate }: Heights, index: number) => measured[index] ?? estimate;
 
-/** What opening a conversation of `total` messages renders: its latest ones. */
+/** What opening a conversation of `total` messages renders: all of a short one, the latest of a long one. */
 export function latestRange(total: number): ShownRange {
-  return { start: Math.max(0, total - WINDOW.initial), end: total };
+  return { start: total <= WINDOW.whole ? 0 : total - WINDOW.initial, end: total };
 }
 
 /** The distance from the top of the first message to the top of message `index`. */
@@ -38,6 +39,7 @@ export function offsetOf(heights: Heights, index: number): number {
 
 /** The messages within `overscanPx` of a viewport `viewport` px tall, scrolled `scrollTop` px down the list. */
 export function rangeAt(heights: Heights, total: number, scrollTop: number, viewport: number): ShownRange {
+  if (total <= WINDOW.whole) return { start: 0, end: total };
   const top = scrollTop - WINDOW.overscanPx;
   const bottom = scrollTop + viewport + WINDOW.overscanPx;
   let y = 0;
