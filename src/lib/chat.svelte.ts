@@ -59,7 +59,14 @@ export class ChatState {
   model = $state<ModelState>({ status: 'idle' });
   notice = $state<string | null>(null);
   private activeRequest = $state<number | null>(null);
+  /** The model writes one reply at a time, in whichever conversation asked for it. */
   readonly busy = $derived(this.activeRequest !== null);
+  /** The conversation the reply in flight belongs to; null before it has one (a first message). */
+  private activeConversation = $state<string | null>(null);
+  /** The reply in flight belongs to the open conversation: its composer offers Stop. */
+  readonly busyHere = $derived(this.busy && (this.activeConversation === null || this.activeConversation === this.library.currentId));
+  /** The reply in flight belongs to another conversation, shown here so the user can get to it. */
+  readonly replyingIn = $derived(this.busyHere ? null : (this.library.conversations.find((c) => c.id === this.activeConversation) ?? null));
   private readonly client: InferenceClient;
   /** A summary being written while the worker is otherwise idle; a new message cancels it. */
   private summarizing: number | null = null;
@@ -79,6 +86,10 @@ export class ChatState {
     this.client = new InferenceClient(spawn, () => {
       this.model = { status: 'idle' };
       this.notice = WORKER_CRASHED;
+    });
+    // Nobody can see a reply whose conversation is gone (deleted here or in another tab): it stops at once.
+    this.library.onRemoved((id) => {
+      if (id === this.activeConversation) this.stop();
     });
   }
 
@@ -248,12 +259,14 @@ export class ChatState {
     if (this.summarizing !== null) this.client.stop(this.summarizing);
     const saver = throttle(() => void this.library.save(reply), SAVE_INTERVAL_MS);
     let firstToken = true;
+    this.activeConversation = reply.conversationId;
     let finish!: () => void;
     this.library.holdReply(reply, new Promise<void>((resolve) => (finish = resolve)));
     const end = async () => {
       saver.cancel();
       await this.library.save(reply);
       this.activeRequest = null;
+      this.activeConversation = null;
       finish();
     };
 

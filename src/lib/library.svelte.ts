@@ -34,6 +34,12 @@ export class Library {
    */
   private readonly writing = new Map<string, Message>();
   private readonly pending = new PendingWrites((error) => (this.saveError = error === null ? null : describeWriteError(error)));
+  private readonly removedListeners: ((conversationId: string) => void)[] = [];
+
+  /** `listener` hears of each conversation deleted, here or in another tab. */
+  onRemoved(listener: (conversationId: string) => void) {
+    this.removedListeners.push(listener);
+  }
 
   async init() {
     const plan = await db.openStore();
@@ -147,6 +153,7 @@ export class Library {
     const messages = await db.loadMessages(id);
     this.conversations = this.conversations.filter((c) => c.id !== id);
     if (this.currentId === id) this.newChat();
+    for (const listener of this.removedListeners) listener(id);
     this.pending.forget(id);
     await this.write(() => db.deleteConversation(id));
     return async () => {
@@ -201,7 +208,14 @@ export class Library {
   }
 
   private async refresh(conversationId: string | null) {
+    const before = this.conversations.map((c) => c.id);
     this.conversations = await db.listConversations();
+    const missing = before.filter((id) => !this.conversations.some((c) => c.id === id));
+    if (missing.length > 0) {
+      // A conversation this tab has only just written may be missing from a read that began before the write; a second read sees it.
+      const stored = new Set((await db.listConversations()).map((c) => c.id));
+      for (const id of missing) if (!stored.has(id)) for (const listener of this.removedListeners) listener(id);
+    }
     if (!this.currentId || (conversationId !== null && conversationId !== this.currentId)) return;
     if (!this.conversations.some((c) => c.id === this.currentId)) return this.newChat();
     const stored = await db.loadMessages(this.currentId);
