@@ -16,7 +16,7 @@ import { InferenceClient, WORKER_CRASHED } from './inference-client';
 import { Library } from './library.svelte';
 import { loadSettings, normalizeSettings, saveSettings } from './settings';
 import type { AssistantMessage, Message } from './store/types';
-import { throttle } from './throttle';
+import { replySaver } from './reply-saver';
 
 export type ModelState =
   | { status: 'idle' }
@@ -257,8 +257,7 @@ export class ChatState {
   ) {
     this.notice = null;
     if (this.summarizing !== null) this.client.stop(this.summarizing);
-    const saver = throttle(() => void this.library.save(reply), SAVE_INTERVAL_MS);
-    let firstToken = true;
+    const saver = replySaver(() => void this.library.save(reply), SAVE_INTERVAL_MS);
     this.activeConversation = reply.conversationId;
     let finish!: () => void;
     this.library.holdReply(reply, new Promise<void>((resolve) => (finish = resolve)));
@@ -293,7 +292,7 @@ export class ChatState {
           case 'intent':
             reply.classification = response.classification;
             reply.status = 'streaming';
-            saver.schedule();
+            saver.changed();
             break;
           case 'prompt':
             reply.prompt = response.prompt;
@@ -301,10 +300,7 @@ export class ChatState {
             break;
           case 'token':
             reply.text += response.text;
-            saver.schedule();
-            // The first words are written at once, so a reload right after them keeps them; then throttled.
-            if (firstToken) saver.flush();
-            firstToken = false;
+            saver.changed(true);
             break;
           case 'done':
             reply.stopReason = response.stopReason;
