@@ -251,3 +251,43 @@ test('a reply keeps streaming while the user looks at another conversation, and 
   await page.reload();
   await expect(reply(page, 0).getByTestId('reply-text')).toHaveText(shown);
 });
+
+test('a reload right after the first words of a reply keeps the message and those words', async ({ page }) => {
+  await loadTinyModel(page);
+  await sendMessage(page, 'Write me a long answer; I will reload at once');
+  // In the page, so the reload follows the first words as closely as it can.
+  await page.waitForFunction(() => document.querySelector('[data-testid="reply-text"]')?.textContent?.trim(), null, { polling: 'raf' });
+  await page.reload();
+  await expect(page.getByRole('article', { name: 'You said' }).getByTestId('user-text')).toHaveText('Write me a long answer; I will reload at once');
+  await expect(reply(page, 0).getByText(/Interrupted/)).toBeVisible();
+  await expect(reply(page, 0).getByTestId('reply-text')).not.toBeEmpty();
+});
+
+test('a reply in another conversation does not put Stop here; deleting its conversation stops it at once', async ({ page }) => {
+  await loadTinyModel(page);
+  await page.getByRole('button', { name: 'Settings' }).click();
+  const maxTokens = page.getByRole('dialog', { name: 'Settings' }).getByRole('spinbutton', { name: 'Max new tokens' });
+  await maxTokens.fill('1024');
+  await maxTokens.blur();
+  await page.getByRole('dialog', { name: 'Settings' }).getByRole('button', { name: 'Close' }).click();
+  await sendMessage(page, 'Write a long answer in the first conversation');
+  await expect(reply(page, 0).getByTestId('reply-text')).not.toBeEmpty();
+
+  // Elsewhere, the composer keeps the draft, holds Send back and says where the model is busy.
+  await sidebar(page).getByRole('button', { name: 'New chat' }).click();
+  const box = page.getByRole('textbox', { name: 'Message' });
+  await box.fill('A question for later');
+  await expect(page.getByRole('button', { name: 'Stop' })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Send' })).toBeDisabled();
+  await expect(page.getByRole('status').filter({ hasText: 'phi-2 is writing a reply in' })).toContainText('“Write a long answer in the first conversation”');
+  await page.getByRole('button', { name: 'Go to that conversation' }).click();
+  await expect(page.getByRole('heading', { level: 2 })).toHaveText('Write a long answer in the first conversation');
+  await expect(page.getByRole('button', { name: 'Stop' })).toBeVisible();
+  await expect(reply(page, 0)).toHaveAttribute('aria-busy', 'true');
+
+  // Deleted while it streams: nobody can see the reply, so it stops, and the draft can be sent.
+  await sidebar(page).getByRole('button', { name: 'Delete Write a long answer in the first conversation' }).click();
+  await expect(page.getByRole('button', { name: 'Stop' })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Send' })).toBeEnabled({ timeout: 5000 });
+  await expect(box).toHaveValue('A question for later');
+});

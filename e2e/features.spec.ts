@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { expect, loadTinyModel, reply, sendMessage, test, waitForReplyEnd } from './fixtures';
+import { expect, loadTinyModel, modelLink, reply, sendMessage, test, waitForReplyEnd } from './fixtures';
 
 const users = (page: Page) => page.getByRole('article', { name: 'You said' });
 
@@ -169,4 +169,45 @@ test('settings can belong to one conversation; the others keep the app-wide ones
   settings = await openSettings(page);
   await expect(settings.getByRole('checkbox', { name: 'Only for this conversation' })).toBeChecked();
   await expect(settings.getByRole('textbox', { name: 'Name' })).toHaveValue('Bob');
+});
+
+test('a setting typed out of range is corrected at its field, naming the range and the value used; the other settings stay', async ({ page }) => {
+  await page.goto(modelLink());
+  const settings = await openSettings(page);
+  const name = settings.getByRole('textbox', { name: 'Name' });
+  await name.fill('Bob');
+  await name.blur();
+
+  const temperature = settings.getByRole('spinbutton', { name: 'Temperature' });
+  await expect(temperature).not.toHaveAttribute('aria-invalid');
+  await temperature.fill('-1');
+  await temperature.blur();
+  await expect(temperature).toHaveValue('0');
+  await expect(temperature).toHaveAttribute('aria-invalid', 'true');
+  await expect(temperature).toHaveAccessibleDescription(/^Temperature takes a number from 0 to 2, so 0 is used instead of -1\./);
+
+  const maxTokens = settings.getByRole('spinbutton', { name: 'Max new tokens' });
+  await maxTokens.fill('1e9');
+  await maxTokens.blur();
+  await expect(maxTokens).toHaveValue('1024');
+  await expect(maxTokens).toHaveAccessibleDescription(/^Max new tokens takes a whole number from 16 to 1024, so 1024 is used instead of 1e9\./);
+  // Letters: a number field takes none of them, and the value in use stays.
+  await maxTokens.fill('');
+  await maxTokens.pressSequentially('abc');
+  await maxTokens.blur();
+  await expect(maxTokens).toHaveValue('1024');
+  await expect(maxTokens).toHaveAccessibleDescription(/^Max new tokens takes a whole number from 16 to 1024; the field holds no number, so 1024 is still used\./);
+
+  // A value in range clears the message.
+  await temperature.fill('0.5');
+  await temperature.blur();
+  await expect(temperature).not.toHaveAttribute('aria-invalid');
+  await expect(temperature).toHaveAccessibleDescription(/^Higher is more varied/);
+  await expect(name).toHaveValue('Bob');
+
+  await page.reload();
+  const again = await openSettings(page);
+  await expect(again.getByRole('spinbutton', { name: 'Temperature' })).toHaveValue('0.5');
+  await expect(again.getByRole('spinbutton', { name: 'Max new tokens' })).toHaveValue('1024');
+  await expect(again.getByRole('textbox', { name: 'Name' })).toHaveValue('Bob');
 });

@@ -19,7 +19,7 @@ import { Library } from './library.svelte';
 import { isSendable } from './limits';
 import { loadSettings, normalizeSettings, saveSettings } from './settings';
 import type { AssistantMessage, Message, Participant } from './store/types';
-import { throttle } from './throttle';
+import { replySaver } from './reply-saver';
 
 export type ModelState =
   | { status: 'idle' }
@@ -62,7 +62,14 @@ export class ChatState {
   model = $state<ModelState>({ status: 'idle' });
   notice = $state<string | null>(null);
   private activeRequest = $state<number | null>(null);
+  /** The model writes one reply at a time, in whichever conversation asked for it. */
   readonly busy = $derived(this.activeRequest !== null);
+  /** The conversation the reply in flight belongs to; null before it has one (a first message). */
+  private activeConversation = $state<string | null>(null);
+  /** The reply in flight belongs to the open conversation: its composer offers Stop. */
+  readonly busyHere = $derived(this.busy && (this.activeConversation === null || this.activeConversation === this.library.currentId));
+  /** The reply in flight belongs to another conversation, shown here so the user can get to it. */
+  readonly replyingIn = $derived(this.busyHere ? null : (this.library.conversations.find((c) => c.id === this.activeConversation) ?? null));
   private readonly client: InferenceClient;
   /** A summary being written while the worker is otherwise idle; a new message cancels it. */
   private summarizing: number | null = null;
@@ -84,6 +91,10 @@ export class ChatState {
     this.client = new InferenceClient(spawn, () => {
       this.model = { status: 'idle' };
       this.notice = WORKER_CRASHED;
+    });
+    // Nobody can see a reply whose conversation is gone (deleted here or in another tab): it stops at once.
+    this.library.onRemoved((id) => {
+      if (id === this.activeConversation) this.stop();
     });
   }
 
@@ -263,7 +274,7 @@ export class ChatState {
   async sendGroup(text: string, force: boolean) {
     const message = text.trim();
     const speaker = this.speaker;
-    if (!message || this.busy || !speaker) return;
+    if (!isSendable(message) || this.busy || !speaker) return;
     const now = Date.now();
     this.activeRequest = -1;
     const user = await this.library.add({ id: crypto.randomUUID(), role: 'user', text: message, speaker: { ...speaker }, createdAt: now, updatedAt: now });
@@ -279,6 +290,28 @@ export class ChatState {
     if (last?.role === 'assistant' && last.decision?.speak === false) await this.regenerate(last.id);
   }
 
+  /**
+   * Makes `reply` the one being written: saved as it grows (`saver`), and once more by the `end`
+   * it returns, which also frees the model for the next request.
+   */
+  private beginReply(reply: AssistantMessage) {
+    this.notice = null;
+    if (this.summarizing !== null) this.client.stop(this.summarizing);
+    const saver = replySaver(() => void this.library.save(reply), SAVE_INTERVAL_MS);
+    this.activeConversation = reply.conversationId;
+    let finish!: () => void;
+    this.library.holdReply(reply, new Promise<void>((resolve) => (finish = resolve)));
+    const end = async () => {
+      saver.cancel();
+      await this.library.save(reply);
+      this.activeRequest = null;
+      this.activeConversation = null;
+      finish();
+    };
+    this.stopRequested = false;
+    return { saver, end };
+  }
+
   /** Decides and maybe replies to the group message at `messageIndex`, from the lines before it. */
   private async requestGroupReply(reply: AssistantMessage, messageIndex: number, force: boolean) {
     const conversation = this.library.current!;
@@ -290,18 +323,7 @@ export class ChatState {
     const [message] = linesOf([messages[messageIndex]], participants, bot);
     const indexed = indexedLinesOf(messages.slice(start, messageIndex), participants, bot);
     const history = indexed.map(({ line }) => line);
-    this.notice = null;
-    if (this.summarizing !== null) this.client.stop(this.summarizing);
-    const saver = throttle(() => void this.library.save(reply), SAVE_INTERVAL_MS);
-    let finish!: () => void;
-    this.library.holdReply(reply, new Promise<void>((resolve) => (finish = resolve)));
-    const end = async () => {
-      saver.cancel();
-      await this.library.save(reply);
-      this.activeRequest = null;
-      finish();
-    };
-    this.stopRequested = false;
+    const { saver, end } = this.beginReply(reply);
     const ready = await this.modelReady();
     if (this.stopRequested || !ready) {
       Object.assign(reply, this.stopRequested ? { status: 'stopped', stopReason: 'aborted' } : { status: 'error', error: 'The model is not loaded, so there is no reply.' });
@@ -318,14 +340,14 @@ export class ChatState {
             reply.decision = response.decision;
             reply.prompt = response.prompt;
             if (response.decision.speak) reply.status = 'streaming';
-            saver.schedule();
+            saver.changed();
             break;
           case 'prompt':
             reply.prompt = response.prompt;
             break;
           case 'token':
             reply.text += response.text;
-            saver.schedule();
+            saver.changed(true);
             break;
           case 'done':
             reply.stopReason = response.stopReason;
@@ -383,19 +405,7 @@ export class ChatState {
     intent: RouteIntent | 'auto',
     continuation?: { text: string; route: RouteIntent },
   ) {
-    this.notice = null;
-    if (this.summarizing !== null) this.client.stop(this.summarizing);
-    const saver = throttle(() => void this.library.save(reply), SAVE_INTERVAL_MS);
-    let finish!: () => void;
-    this.library.holdReply(reply, new Promise<void>((resolve) => (finish = resolve)));
-    const end = async () => {
-      saver.cancel();
-      await this.library.save(reply);
-      this.activeRequest = null;
-      finish();
-    };
-
-    this.stopRequested = false;
+    const { saver, end } = this.beginReply(reply);
     const ready = await this.modelReady();
     if (this.stopRequested) {
       reply.status = 'stopped';
@@ -418,7 +428,7 @@ export class ChatState {
           case 'intent':
             reply.classification = response.classification;
             reply.status = 'streaming';
-            saver.schedule();
+            saver.changed();
             break;
           case 'prompt':
             reply.prompt = response.prompt;
@@ -426,7 +436,7 @@ export class ChatState {
             break;
           case 'token':
             reply.text += response.text;
-            saver.schedule();
+            saver.changed(true);
             break;
           case 'done':
             reply.stopReason = response.stopReason;

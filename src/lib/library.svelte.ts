@@ -35,6 +35,12 @@ export class Library {
    */
   private readonly writing = new Map<string, Message>();
   private readonly pending = new PendingWrites((error) => (this.saveError = error === null ? null : describeWriteError(error)));
+  private readonly removedListeners: ((conversationId: string) => void)[] = [];
+
+  /** `listener` hears of each conversation deleted, here or in another tab. */
+  onRemoved(listener: (conversationId: string) => void) {
+    this.removedListeners.push(listener);
+  }
 
   async init() {
     const plan = await db.openStore();
@@ -52,8 +58,9 @@ export class Library {
   async select(id: string) {
     this.currentId = id;
     localStorage.setItem(SELECTED_KEY, id);
-    this.messages = (await db.loadMessages(id)).map((m) => this.writing.get(m.id) ?? m).sort(byTime);
-    await this.markInterrupted();
+    const loaded = (await db.loadMessages(id)).map((m) => this.writing.get(m.id) ?? m).sort(byTime);
+    this.messages = loaded;
+    await this.markInterrupted(loaded);
   }
 
   newChat() {
@@ -172,6 +179,7 @@ export class Library {
     const messages = await db.loadMessages(id);
     this.conversations = this.conversations.filter((c) => c.id !== id);
     if (this.currentId === id) this.newChat();
+    for (const listener of this.removedListeners) listener(id);
     this.pending.forget(id);
     await this.write(() => db.deleteConversation(id));
     return async () => {
@@ -229,7 +237,14 @@ export class Library {
   }
 
   private async refresh(conversationId: string | null) {
+    const before = this.conversations.map((c) => c.id);
     this.conversations = await db.listConversations();
+    const missing = before.filter((id) => !this.conversations.some((c) => c.id === id));
+    if (missing.length > 0) {
+      // A conversation this tab has only just written may be missing from a read that began before the write; a second read sees it.
+      const stored = new Set((await db.listConversations()).map((c) => c.id));
+      for (const id of missing) if (!stored.has(id)) for (const listener of this.removedListeners) listener(id);
+    }
     if (!this.currentId || (conversationId !== null && conversationId !== this.currentId)) return;
     if (!this.conversations.some((c) => c.id === this.currentId)) return this.newChat();
     const stored = await db.loadMessages(this.currentId);
@@ -244,13 +259,18 @@ export class Library {
     this.messages = [...merged.values()].sort(byTime);
   }
 
-  /** A reply left half-written by a tab that closed (no tab holds its lock) is marked interrupted. */
-  private async markInterrupted() {
-    const pending = this.messages.filter(isPending).filter((m) => !this.writing.has(m.id));
+  /**
+   * A reply left half-written by a tab that closed (no tab holds its lock) is marked interrupted.
+   * `loaded` is what `messages` was set to, read plainly: going through the reactive copy would make
+   * a proxy of every message of a long conversation, where only the rendered ones need one.
+   */
+  private async markInterrupted(loaded: readonly Message[]) {
+    const pending = loaded.filter(isPending).filter((m) => !this.writing.has(m.id));
     if (pending.length === 0) return;
     const held = new Set((await navigator.locks?.query())?.held?.map((lock) => lock.name) ?? []);
-    for (const reply of pending) {
-      if (held.has(replyLock(reply.id))) continue;
+    for (const stored of pending) {
+      const reply = this.messages[loaded.indexOf(stored)];
+      if (reply?.id !== stored.id || reply.role !== 'assistant' || held.has(replyLock(reply.id))) continue;
       reply.status = 'interrupted';
       await this.write(() => db.saveMessage(reply), messageKey(reply));
     }

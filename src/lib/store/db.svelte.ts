@@ -52,8 +52,24 @@ export async function listConversations(): Promise<Conversation[]> {
 
 const range = (conversationId: string) => IDBKeyRange.bound([conversationId], [conversationId, []]);
 
+/** Messages read per request when opening a conversation. */
+const MESSAGE_PAGE = 250;
+
+/**
+ * A conversation's messages, read a page at a time: each page arrives in a task of its own, so
+ * opening one of thousands of messages never holds the page up in one long task.
+ */
 export function loadMessages(conversationId: string): Promise<Message[]> {
-  return messageStore('readonly', (store) => promisifyRequest(store.getAll(range(conversationId)) as IDBRequest<Message[]>));
+  return messageStore('readonly', async (store) => {
+    const messages: Message[] = [];
+    let keys = range(conversationId);
+    for (;;) {
+      const page = await promisifyRequest(store.getAll(keys, MESSAGE_PAGE) as IDBRequest<Message[]>);
+      messages.push(...page);
+      if (page.length < MESSAGE_PAGE) return messages;
+      keys = IDBKeyRange.bound([conversationId, page.at(-1)!.id], [conversationId, []], true);
+    }
+  });
 }
 
 export function loadAllMessages(): Promise<Message[]> {
