@@ -39,6 +39,21 @@ describe('export and import', () => {
     expect(back.messages).toEqual([messages[1], messages[0]]);
   });
 
+  it('keeps the KV cache counts of a reply and its prompt (Details shows them after an import too)', () => {
+    const reply: Message = {
+      ...messages[0],
+      prompt: { text: 'Human: hi', tokens: 40, turnsUsed: 3, foldTurns: 2 },
+      stats: {
+        promptTokens: 40, replyTokens: 5, classifyMs: 3, firstTokenMs: 9, prefillTokensPerSecond: 100, decodeTokensPerSecond: 20,
+        classifyPrefill: { cached: 12, computed: 8 }, replyPrefill: { cached: 30, computed: 10 },
+      },
+    };
+    const [back] = conversationsOf(JSON.stringify(toExport([{ conversation, messages: [reply] }], new Date(T))));
+    expect(back.messages).toEqual([reply]);
+    const bad = JSON.stringify(toExport([{ conversation, messages: [{ ...reply, stats: { ...reply.stats!, replyPrefill: { cached: -1, computed: 2 } } }] }], new Date(T)));
+    expect(skippedOf(bad)[0].reason).toMatch(/stats\.replyPrefill\.cached must be a count/);
+  });
+
   it('writes one conversation as Markdown', () => {
     expect(toMarkdown(conversation, messages)).toContain('# Broken order');
     expect(toMarkdown(conversation, messages)).toMatch(/\*\*You\*\*\n\nMy order is broken\n\n\*\*phi-2\*\* \(support\)\n\nSorry about that!/);

@@ -1,4 +1,4 @@
-import { INTENTS, ROUTES, type Classification, type PromptInfo, type ReplyStats } from '../../../workers/protocol';
+import { INTENTS, ROUTES, type Classification, type PrefillCount, type PromptInfo, type ReplyStats } from '../../../workers/protocol';
 import { MAX_MESSAGE_CHARS } from '../limits';
 import { normalizeSettings } from '../settings';
 import { isInvisible } from '../visible-text';
@@ -109,23 +109,34 @@ function classification(v: Json, path: string): Classification {
   return v.overridden === true ? { probabilities, route, overridden: true } : { probabilities, route };
 }
 
+const count = (n: Json, path: string) => (Number.isInteger(n) && (n as number) >= 0 ? (n as number) : fail(path, 'must be a count'));
+
 function prompt(v: Json, path: string): PromptInfo {
   if (!isObject(v)) return fail(path, 'must be a prompt record');
-  const count = (n: Json, p: string) => (Number.isInteger(n) && (n as number) >= 0 ? (n as number) : fail(p, 'must be a count'));
   const info: PromptInfo = { text: str(v.text, `${path}.text`, MAX_TEXT), tokens: count(v.tokens, `${path}.tokens`), turnsUsed: count(v.turnsUsed, `${path}.turnsUsed`) };
   if (typeof v.summarized === 'boolean') info.summarized = v.summarized;
+  if (v.foldTurns !== undefined) info.foldTurns = count(v.foldTurns, `${path}.foldTurns`);
   return info;
+}
+
+function prefill(v: Json, path: string): PrefillCount {
+  if (!isObject(v)) return fail(path, 'must hold the cached and computed token counts');
+  return { cached: count(v.cached, `${path}.cached`), computed: count(v.computed, `${path}.computed`) };
 }
 
 function stats(v: Json, path: string): ReplyStats {
   if (!isObject(v)) return fail(path, 'must be a stats record');
   const keys = ['promptTokens', 'replyTokens', 'classifyMs', 'firstTokenMs', 'prefillTokensPerSecond', 'decodeTokensPerSecond'] as const;
-  return Object.fromEntries(
+  const result = Object.fromEntries(
     keys.map((key) => {
       const n = v[key];
       return [key, typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : fail(`${path}.${key}`, 'must be a number')];
     }),
   ) as unknown as ReplyStats;
+  for (const key of ['classifyPrefill', 'replyPrefill'] as const) {
+    if (v[key] !== undefined) result[key] = prefill(v[key], `${path}.${key}`);
+  }
+  return result;
 }
 
 function message(v: Json, conversationId: string, path: string, now: number): Message {
