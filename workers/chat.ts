@@ -203,7 +203,11 @@ export async function summarize(engine: Engine<never>, request: Omit<SummarizeRe
     keep = Math.floor(keep * 0.8);
     prompt = render([{ user: turns[0].user.slice(0, keep), assistant: turns[0].assistant.slice(0, keep) }], previous.slice(0, keep));
   }
-  const filter = new StopSequenceFilter([bot]);
+  return { text: await writeSummary(engine, prompt, new StopSequenceFilter([bot]), signal), folded: count };
+}
+
+/** Writes a summary from its prompt, on one line, ending where `filter` sees a new speaker's line. */
+export async function writeSummary(engine: Engine<never>, prompt: string, filter: StopSequenceFilter, signal: AbortSignal): Promise<string> {
   let summary = '';
   await engine.generate(
     prompt,
@@ -216,5 +220,5 @@ export async function summarize(engine: Engine<never>, request: Omit<SummarizeRe
     signal,
   );
   summary += filter.flush();
-  return { text: summary.replace(/\s+/g, ' ').trim(), folded: count };
+  return summary.replace(/\s+/g, ' ').trim();
 }

@@ -1,5 +1,5 @@
 import { GROUP_SUMMARIZE_TEMPLATE, GROUP_TEMPLATE } from '../prompts';
-import { SUMMARY_TOKENS, type ReplyResult } from './chat';
+import { SUMMARY_TOKENS, writeSummary, type ReplyResult } from './chat';
 import type { Engine } from './engine';
 import { addressing, buildGroupPrompt, decide, decisionPrompt, formatGroupLines, GROUP_LABELS, groupStopFilter, lineName, protectedNames, replyPrompt, TALKATIVENESS_THRESHOLDS, type GroupLabels, type GroupPrompt } from './group';
 import { neutralize } from './neutralize';
@@ -140,18 +140,5 @@ export async function summarizeGroup(
     keep = Math.floor(keep * 0.8);
     prompt = render([{ ...lines[0], text: lines[0].text.slice(0, keep) }]);
   }
-  const filter = groupStopFilter(bot, request.group.participants);
-  let summary = '';
-  await engine.generate(
-    prompt,
-    { maxNewTokens: SUMMARY_TOKENS, temperature: 0.2, topK: 40, topP: 0.9, repetitionPenalty: 1.15 },
-    (piece) => {
-      const { text, stopped } = filter.push(piece);
-      summary += text;
-      return !stopped;
-    },
-    signal,
-  );
-  summary += filter.flush();
-  return summary.replace(/\s+/g, ' ').trim();
+  return writeSummary(engine, prompt, groupStopFilter(bot, request.group.participants), signal);
 }

@@ -3,7 +3,7 @@ import { throttle } from '../throttle';
 import { planSchema } from './schema';
 import { MAX_MESSAGE_CHARS } from '../limits';
 import { ImportError, parseImport, planImport, toExport, toMarkdown } from './transfer';
-import { titleFrom, type Conversation, type Message } from './types';
+import { titleFrom, type AssistantMessage, type Conversation, type Message } from './types';
 
 const T = Date.UTC(2026, 0, 1);
 const conversation: Conversation = { id: 'c1', title: 'Broken order', createdAt: T + 1000, updatedAt: T + 3000 };
@@ -40,8 +40,8 @@ describe('export and import', () => {
   });
 
   it('keeps the KV cache counts of a reply and its prompt (Details shows them after an import too)', () => {
-    const reply: Message = {
-      ...messages[0],
+    const reply: AssistantMessage = {
+      ...(messages[0] as AssistantMessage),
       prompt: { text: 'Human: hi', tokens: 40, turnsUsed: 3, foldTurns: 2 },
       stats: {
         promptTokens: 40, replyTokens: 5, classifyMs: 3, firstTokenMs: 9, prefillTokensPerSecond: 100, decodeTokensPerSecond: 20,
