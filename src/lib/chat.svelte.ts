@@ -312,6 +312,23 @@ export class ChatState {
     return { saver, end };
   }
 
+  /** Ends `reply` on the worker's final `done` or `error`; `afterDone` runs once it is saved. */
+  private settleReply(reply: AssistantMessage, response: Extract<Response, { type: 'done' | 'error' }>, end: () => Promise<void>, afterDone: () => void) {
+    if (response.type === 'done') {
+      reply.stopReason = response.stopReason;
+      reply.stats = response.stats;
+      reply.status = response.stopReason === 'aborted' ? 'stopped' : 'done';
+      void end().then(afterDone);
+      return;
+    }
+    // A lost GPU cuts the reply short: its text is kept, marked, and can be regenerated.
+    reply.status = response.deviceLost ? 'interrupted' : 'error';
+    reply.error = response.message;
+    reply.errorDetail = response.detail;
+    void end();
+    if (response.deviceLost) this.reloadAfterDeviceLoss();
+  }
+
   /** Decides and maybe replies to the group message at `messageIndex`, from the lines before it. */
   private async requestGroupReply(reply: AssistantMessage, messageIndex: number, force: boolean) {
     const conversation = this.library.current!;
@@ -350,17 +367,8 @@ export class ChatState {
             saver.changed(true);
             break;
           case 'done':
-            reply.stopReason = response.stopReason;
-            reply.stats = response.stats;
-            reply.status = response.stopReason === 'aborted' ? 'stopped' : 'done';
-            void end().then(() => this.foldOldGroupLines(indexed, messages[messageIndex].id, reply));
-            break;
           case 'error':
-            reply.status = response.deviceLost ? 'interrupted' : 'error';
-            reply.error = response.message;
-            reply.errorDetail = response.detail;
-            void end();
-            if (response.deviceLost) this.reloadAfterDeviceLoss();
+            this.settleReply(reply, response, end, () => this.foldOldGroupLines(indexed, messages[messageIndex].id, reply));
             break;
         }
       },
@@ -439,18 +447,8 @@ export class ChatState {
             saver.changed(true);
             break;
           case 'done':
-            reply.stopReason = response.stopReason;
-            reply.stats = response.stats;
-            reply.status = response.stopReason === 'aborted' ? 'stopped' : 'done';
-            void end().then(() => this.foldOldTurns(memory, reply));
-            break;
           case 'error':
-            // A lost GPU cuts the reply short: its text is kept, marked, and can be regenerated.
-            reply.status = response.deviceLost ? 'interrupted' : 'error';
-            reply.error = response.message;
-            reply.errorDetail = response.detail;
-            void end();
-            if (response.deviceLost) this.reloadAfterDeviceLoss();
+            this.settleReply(reply, response, end, () => this.foldOldTurns(memory, reply));
             break;
         }
       },
