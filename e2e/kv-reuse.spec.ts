@@ -53,20 +53,30 @@ test('a long imported conversation is summarised step by step, saved as it goes,
   const turns = Array.from({ length: 400 }, (_, i) => ({ user: `Question ${i}: where is order ${1000 + i}?`, reply: `Order ${1000 + i} ships on day ${i % 28}.` }));
   await openImportedConversation(page, 'Long history', turns);
 
-  // How many turns lie before the memory marker: those the summary has taken in.
+  // How many turns the summary has taken in, as saved: the memory marker is the first turn still read
+  // whole (`long-history-u<N>`). Read from IndexedDB, since a conversation this long is virtualised
+  // and most of its messages are not in the page.
   const folded = () =>
-    page.evaluate(() => {
-      const marker = document.querySelector('[role="note"][aria-label="Model memory starts here"]');
-      if (!marker) return 0;
-      return [...document.querySelectorAll('article')].filter((a) => a.compareDocumentPosition(marker) & Node.DOCUMENT_POSITION_FOLLOWING).length / 2;
+    page.evaluate(async () => {
+      const request = <T>(r: IDBRequest<T>) => new Promise<T>((resolve, reject) => ((r.onsuccess = () => resolve(r.result)), (r.onerror = () => reject(r.error))));
+      const db = await request(indexedDB.open('phi-chat-conversations'));
+      const conversation = await request(db.transaction('conversations').objectStore('conversations').get('long-history'));
+      db.close();
+      const start = (conversation as { memoryStart?: string } | undefined)?.memoryStart;
+      if (!start) return 0;
+      const turn = /-u(\d+)$/.exec(start);
+      return turn ? Number(turn[1]) : 400;
     });
+  // The n-th reply (from 0), by its place in the conversation: only the messages near the view are rendered.
+  const nthReply = (n: number) => page.locator(`article[aria-posinset="${2 * n + 2}"]`);
+  const waitForEnd = (n: number) => expect(nthReply(n)).toHaveAttribute('aria-busy', 'false', { timeout: 60_000 });
 
   let sent = Date.now();
   await sendMessage(page, 'Where is my latest order?');
-  await waitForReplyEnd(page, 400);
+  await waitForEnd(400);
   const firstReplyMs = Date.now() - sent;
-  await reply(page, 400).getByText('Details', { exact: true }).click();
-  const kept = Number((await reply(page, 400).getByText(/ tokens · \d+ earlier turns?/).textContent())!.match(/· (\d+) earlier/)![1]);
+  await nthReply(400).getByText('Details', { exact: true }).click();
+  const kept = Number((await nthReply(400).getByText(/ tokens · \d+ earlier turns?/).textContent())!.match(/· (\d+) earlier/)![1]);
   const toFold = 400 - kept;
   expect(toFold).toBeGreaterThan(100);
   // The first fold steps are saved while the rest still runs.
@@ -75,9 +85,9 @@ test('a long imported conversation is summarised step by step, saved as it goes,
 
   sent = Date.now();
   await sendMessage(page, 'And the one before?');
-  await waitForReplyEnd(page, 401);
+  await waitForEnd(401);
   const secondReplyMs = Date.now() - sent;
-  await expect(reply(page, 401).getByTestId('reply-text')).not.toBeEmpty();
+  await expect(nthReply(401).getByTestId('reply-text')).not.toBeEmpty();
   // The new message interrupted the fold: it did not wait for the hundreds of turns left.
   const after = await folded();
   expect(after).toBeGreaterThanOrEqual(before);
