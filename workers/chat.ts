@@ -126,7 +126,42 @@ export async function reply(
   const promptTokens = sofar ? countTokens(prompt) : built.tokens;
   events.onPrompt({ text: prompt, tokens: promptTokens, turnsUsed: built.turnsUsed, summarized: built.summarized, foldTurns: built.foldTurns });
 
-  const filter = new StopSequenceFilter([bot]);
+  // A continuation's first words follow its text so far, after a space.
+  let shown = false;
+  const { stopReason, timing } = await streamReply(
+    engine,
+    { text: prompt, tokens: promptTokens },
+    { ...settings.generation, maxNewTokens },
+    new StopSequenceFilter([bot]),
+    (visible) => {
+      events.onText(sofar && !shown ? ` ${visible}` : visible);
+      shown = true;
+    },
+    signal,
+    { onPrefill: (count) => (replyPrefill = count) },
+  );
+  const stats: ReplyStats = {
+    ...timing,
+    classifyMs: Math.round(classifyMs),
+    ...(classifyPrefill ? { classifyPrefill } : {}),
+    ...(replyPrefill ? { replyPrefill } : {}),
+  };
+  return { stopReason, stats };
+}
+
+/**
+ * Streams the reply to `prompt`, cut where `filter` sees the next speaker, and times it: the first
+ * text's delay is the prompt's forward pass, the rest comes one token at a time.
+ */
+export async function streamReply(
+  engine: Engine<never>,
+  prompt: { text: string; tokens: number },
+  params: ChatRequest['settings']['generation'],
+  filter: StopSequenceFilter,
+  onText: (visible: string) => void,
+  signal: AbortSignal,
+  options?: RequestOptions,
+): Promise<{ stopReason: StopReason; timing: Omit<ReplyStats, 'classifyMs'> }> {
   const generationStart = performance.now();
   let firstText = 0;
   let text = '';
@@ -134,36 +169,33 @@ export async function reply(
     if (!visible) return;
     if (!firstText) firstText = performance.now();
     text += visible;
-    events.onText(sofar && text === visible ? ` ${visible}` : visible);
+    onText(visible);
   };
   const end = await engine.generate(
-    prompt,
-    { ...settings.generation, maxNewTokens },
+    prompt.text,
+    params,
     (piece) => {
       const { text: visible, stopped } = filter.push(piece);
       emit(visible);
       return !stopped;
     },
     signal,
-    { onPrefill: (count) => (replyPrefill = count) },
+    options,
   );
   emit(filter.flush());
   const finished = performance.now();
-  const replyTokens = text ? countTokens(text) : 0;
+  const replyTokens = text ? engine.countTokens(text) : 0;
   const firstTokenMs = firstText ? firstText - generationStart : 0;
-  const stats: ReplyStats = {
-    promptTokens,
-    replyTokens,
-    classifyMs: Math.round(classifyMs),
-    firstTokenMs: Math.round(firstTokenMs),
-    // The first token's time is the prompt's forward pass; the rest is one token at a time.
-    prefillTokensPerSecond: perSecond(promptTokens, firstTokenMs),
-    decodeTokensPerSecond: perSecond(Math.max(0, replyTokens - 1), firstText ? finished - firstText : 0),
-    ...(classifyPrefill ? { classifyPrefill } : {}),
-    ...(replyPrefill ? { replyPrefill } : {}),
+  return {
+    stopReason: end === 'stopped' ? (signal.aborted ? 'aborted' : 'end') : end,
+    timing: {
+      promptTokens: prompt.tokens,
+      replyTokens,
+      firstTokenMs: Math.round(firstTokenMs),
+      prefillTokensPerSecond: perSecond(prompt.tokens, firstTokenMs),
+      decodeTokensPerSecond: perSecond(Math.max(0, replyTokens - 1), firstText ? finished - firstText : 0),
+    },
   };
-  const stopReason: StopReason = end === 'stopped' ? (signal.aborted ? 'aborted' : 'end') : end;
-  return { stopReason, stats };
 }
 
 /** Room the summary may take in the prompt, and so in its own generation. */

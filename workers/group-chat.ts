@@ -1,10 +1,10 @@
 import { GROUP_SUMMARIZE_TEMPLATE, GROUP_TEMPLATE } from '../prompts';
-import { SUMMARY_TOKENS, writeSummary, type ReplyResult } from './chat';
+import { streamReply, SUMMARY_TOKENS, writeSummary, type ReplyResult } from './chat';
 import type { Engine } from './engine';
 import { addressing, buildGroupPrompt, decide, decisionPrompt, formatGroupLines, GROUP_LABELS, groupStopFilter, lineName, protectedNames, replyPrompt, TALKATIVENESS_THRESHOLDS, type GroupLabels, type GroupPrompt } from './group';
 import { neutralize } from './neutralize';
 import { fillTemplate, speakerName } from './prompt';
-import type { GroupChatRequest, GroupDecision, GroupLine, PromptInfo, ReplyStats, StopReason, SummarizeRequest } from './protocol';
+import type { GroupChatRequest, GroupDecision, GroupLine, PromptInfo, ReplyStats, SummarizeRequest } from './protocol';
 
 export type GroupTurn = Omit<GroupChatRequest, 'id' | 'type'>;
 
@@ -59,8 +59,6 @@ export interface GroupReplyEvents {
   onText(text: string): void;
 }
 
-const perSecond = (tokens: number, ms: number) => (ms > 0 ? Math.round((tokens / ms) * 10_000) / 10 : 0);
-
 /** Decides, and when the decision is to speak, streams the reply, cut where anyone's next line starts. */
 export async function groupReply(engine: Engine<never>, turn: GroupTurn, contextSize: number, events: GroupReplyEvents, signal: AbortSignal): Promise<ReplyResult> {
   const started = performance.now();
@@ -75,42 +73,15 @@ export async function groupReply(engine: Engine<never>, turn: GroupTurn, context
   const text = replyPrompt(built.frame, bot);
   const promptTokens = engine.countTokens(text);
   events.onPrompt({ text, tokens: promptTokens, turnsUsed: built.linesUsed, summarized: built.summarized });
-  const filter = groupStopFilter(bot, turn.participants);
-  const generationStart = performance.now();
-  let firstText = 0;
-  let reply = '';
-  const emit = (visible: string) => {
-    if (!visible) return;
-    if (!firstText) firstText = performance.now();
-    reply += visible;
-    events.onText(visible);
-  };
-  const end = await engine.generate(
-    text,
+  const { stopReason, timing } = await streamReply(
+    engine,
+    { text, tokens: promptTokens },
     { ...turn.settings.generation, maxNewTokens: replyRoom(turn, contextSize) },
-    (piece) => {
-      const { text: visible, stopped } = filter.push(piece);
-      emit(visible);
-      return !stopped;
-    },
+    groupStopFilter(bot, turn.participants),
+    events.onText,
     signal,
   );
-  emit(filter.flush());
-  const finished = performance.now();
-  const replyTokens = reply ? engine.countTokens(reply) : 0;
-  const firstTokenMs = firstText ? firstText - generationStart : 0;
-  const stopReason: StopReason = end === 'stopped' ? (signal.aborted ? 'aborted' : 'end') : end;
-  return {
-    stopReason,
-    stats: {
-      promptTokens,
-      replyTokens,
-      classifyMs,
-      firstTokenMs: Math.round(firstTokenMs),
-      prefillTokensPerSecond: perSecond(promptTokens, firstTokenMs),
-      decodeTokensPerSecond: perSecond(Math.max(0, replyTokens - 1), firstText ? finished - firstText : 0),
-    },
-  };
+  return { stopReason, stats: { ...timing, classifyMs } };
 }
 
 /**
