@@ -2,6 +2,7 @@
 // [in, out] row-major (the transpose of torch's nn.Linear.weight) so both the ONNX
 // MatMul nodes and the reference implementation use them as-is.
 
+import { seededRandom } from '../../workers/sampling.js';
 import { EOS_TOKEN, symbolBytes, type Vocabulary } from './tokenizer.js';
 
 export interface PhiConfig {
@@ -76,19 +77,10 @@ export function parameterCount(w: PhiWeights): number {
   return n;
 }
 
-// mulberry32: tiny, fast and, unlike Math.random, seedable. Uniform rather than
-// Gaussian noise avoids transcendental functions, so the bytes cannot drift
+// mulberry32 (the engine's own seeded generator): tiny, fast and, unlike Math.random, seedable.
+// Uniform rather than Gaussian noise avoids transcendental functions, so the bytes cannot drift
 // between JS engines.
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = seededRandom;
 
 export function ropeTables(c: PhiConfig): RopeTables {
   const half = c.rotaryDim / 2;
