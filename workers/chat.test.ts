@@ -3,6 +3,7 @@ import { buildClassifyPrompt, classifyMessage, reply, summarize } from './chat';
 import { DEFAULT_PERSONA, defaultChatSettings } from './defaults';
 import type { Engine, GenerationEnd, GenerationParams } from './engine';
 import { FOLD_STEP_TURNS } from './prompt';
+import { PLAIN_FORMAT, type PromptFormat } from './prompt-format';
 import type { Turn } from './protocol';
 
 /** The worst case of a byte-level BPE such as phi-2's: one token per UTF-8 byte (a CJK character is three). */
@@ -15,6 +16,10 @@ class CountingEngine implements Engine<never> {
   countedChars = 0;
   prompts: string[] = [];
   tokensWritten = 0;
+  constructor(private readonly format: PromptFormat = PLAIN_FORMAT) {}
+  promptFormat() {
+    return this.format;
+  }
   async load(): Promise<never> {
     throw new Error('not used');
   }

@@ -1,10 +1,11 @@
-import { TEMPLATES } from '../prompts';
+import { CHAT_TEMPLATES, TEMPLATES } from '../prompts';
 import type { Engine, RequestOptions } from './engine';
 import { classify, LABEL_CONTINUATIONS } from './labels';
 import { neutralize } from './neutralize';
-import { buildReplyPrompt, fillTemplate, FOLD_STEP_TURNS, formatHistory, speakerName } from './prompt';
+import { buildReplyPrompt, fillTemplate, FOLD_STEP_TURNS, formatHistory, HUMAN, speakerName } from './prompt';
+import { cleanerFor, formatLabel, PLAIN_FORMAT, renderChat, stopFilterFor, type PromptFormat } from './prompt-format';
 import { INTENTS, type ChatRequest, type Classification, type PrefillCount, type PromptInfo, type ReplyStats, type StopReason, type SummarizeRequest, type Turn } from './protocol';
-import { StopSequenceFilter } from './stop-sequences';
+import type { StopSequenceFilter } from './stop-sequences';
 
 /** The previous turn as context for the classifier, kept short: it only disambiguates. */
 const CONTEXT_CHARS = 400;
@@ -20,14 +21,27 @@ const lastChars = (text: string, count: number) => Array.from(text).slice(-count
  * first, then left out, and only then is the start of the message cut (its end is what the person
  * is asking now).
  */
-export function buildClassifyPrompt(message: string, previous: Turn | undefined, bot: string, countTokens: (text: string) => number, budget: number): string {
-  const clean = (text: string) => neutralize(text, [bot, ...CLASSIFY_LABELS]);
+export function buildClassifyPrompt(
+  message: string,
+  previous: Turn | undefined,
+  bot: string,
+  countTokens: (text: string) => number,
+  budget: number,
+  format: PromptFormat = PLAIN_FORMAT,
+): string {
+  const clean = cleanerFor(format, (text) => neutralize(text, [bot, ...CLASSIFY_LABELS]));
   const clip = (text: string, chars: number) => clean(Array.from(text.trim()).slice(0, chars).join(''));
+  const values = (contextChars: number, messageChars: number) => ({
+    context: previous && contextChars > 0 ? `Earlier, the person said: ${clip(previous.user, contextChars)}\nThe reply was: ${clip(previous.assistant, contextChars)}\n` : '',
+    message: clean(lastChars(message.trim(), messageChars)),
+  });
+  // A chat model is asked in its own template, and its answer is started for it: the labels are
+  // scored as the words that follow.
+  const template = CHAT_TEMPLATES.classify;
   const render = (contextChars: number, messageChars: number) =>
-    fillTemplate(TEMPLATES.classify, {
-      context: previous && contextChars > 0 ? `Earlier, the person said: ${clip(previous.user, contextChars)}\nThe reply was: ${clip(previous.assistant, contextChars)}\n` : '',
-      message: clean(lastChars(message.trim(), messageChars)),
-    });
+    format.kind === 'chat'
+      ? renderChat(format, [{ role: 'system', content: template.system }, { role: 'user', content: fillTemplate(template.user, values(contextChars, messageChars)) }], template.answer)
+      : fillTemplate(TEMPLATES.classify, values(contextChars, messageChars));
   const length = Array.from(message.trim()).length;
   const fits = (prompt: string) => countTokens(prompt) <= budget;
   const full = render(CONTEXT_CHARS, length);
@@ -58,7 +72,7 @@ export async function classifyMessage(
   const continuations = INTENTS.map((intent) => LABEL_CONTINUATIONS[intent]);
   // Each label is scored after the prompt, so the longest of them must fit beside it.
   const labelTokens = Math.max(...continuations.map((text) => engine.countTokens(text)));
-  const prompt = buildClassifyPrompt(message, previous, bot, (text) => engine.countTokens(text), contextSize - labelTokens);
+  const prompt = buildClassifyPrompt(message, previous, bot, (text) => engine.countTokens(text), contextSize - labelTokens, engine.promptFormat());
   const scores = await engine.scoreContinuations(prompt, continuations, options);
   return classify(Object.fromEntries(INTENTS.map((intent, i) => [intent, scores[i]])) as Record<(typeof INTENTS)[number], number>);
 }
@@ -72,6 +86,11 @@ export interface ReplyEvents {
 export interface ReplyResult {
   stopReason: StopReason;
   stats: ReplyStats;
+}
+
+/** What Details shows about the prompt's format: a chat template's name, or why a model's template was not used. */
+export function promptFormatInfo(format: PromptFormat): Pick<PromptInfo, 'format' | 'note'> {
+  return { format: formatLabel(format), ...(format.kind === 'plain' && format.note ? { note: format.note } : {}) };
 }
 
 const perSecond = (tokens: number, ms: number) => (ms > 0 ? Math.round((tokens / ms) * 10_000) / 10 : 0);
@@ -90,9 +109,10 @@ export async function reply(
   const { settings } = request;
   const bot = speakerName(settings.persona);
   const countTokens = (text: string) => engine.countTokens(text);
+  const format = engine.promptFormat();
   // Room for the reply is capped at half the window, so no setting can leave no room for a prompt.
   const maxNewTokens = Math.max(1, Math.min(settings.generation.maxNewTokens, Math.floor(contextSize / 2)));
-  const base = { template: TEMPLATES.reply, message: request.message, persona: settings.persona, countTokens, budget: contextSize - maxNewTokens };
+  const base = { template: TEMPLATES.reply, format, message: request.message, persona: settings.persona, countTokens, budget: contextSize - maxNewTokens };
   // Refuse an over-long message before spending a forward pass on classifying it.
   buildReplyPrompt({ ...base, history: [], instructions: settings.instructions.general });
 
@@ -121,10 +141,19 @@ export async function reply(
   });
   // A continuation extends the reply's own text; the budget still holds because the reply so far
   // took tokens from the same room the limit gave it.
+  // In a chat template the reply so far is the start of the assistant's answer.
   const sofar = request.continuation?.text ?? '';
-  const prompt = sofar ? `${built.prompt} ${neutralize(sofar.trim(), [bot])}` : built.prompt;
+  const cleanSofar = () => cleanerFor(format, (text) => neutralize(text.trim(), [bot]))(sofar);
+  const prompt = !sofar ? built.prompt : format.kind === 'chat' ? built.prompt + cleanSofar() : `${built.prompt} ${cleanSofar()}`;
   const promptTokens = sofar ? countTokens(prompt) : built.tokens;
-  events.onPrompt({ text: prompt, tokens: promptTokens, turnsUsed: built.turnsUsed, summarized: built.summarized, foldTurns: built.foldTurns });
+  events.onPrompt({
+    text: prompt,
+    tokens: promptTokens,
+    turnsUsed: built.turnsUsed,
+    summarized: built.summarized,
+    foldTurns: built.foldTurns,
+    ...promptFormatInfo(format),
+  });
 
   // A continuation's first words follow its text so far, after a space.
   let shown = false;
@@ -132,7 +161,8 @@ export async function reply(
     engine,
     { text: prompt, tokens: promptTokens },
     { ...settings.generation, maxNewTokens },
-    new StopSequenceFilter([bot]),
+    // A chat model's reply may have lines like `Note:`; only the two speakers' lines end it.
+    stopFilterFor(format, format.kind === 'chat' ? [HUMAN, bot] : [bot], { anySpeaker: false }),
     (visible) => {
       events.onText(sofar && !shown ? ` ${visible}` : visible);
       shown = true;
@@ -220,12 +250,21 @@ export async function summarize(engine: Engine<never>, request: Omit<SummarizeRe
   const budget = contextSize - SUMMARY_TOKENS;
   const clip = (text: string, tokens: number) => Array.from(text.trim()).slice(0, charsFor(tokens)).join('');
   const previous = request.summary?.trim() ? clip(request.summary, SUMMARY_TOKENS * 2) : '';
+  const format = engine.promptFormat();
+  const clean = cleanerFor(format, (text) => neutralize(text, [bot]));
+  const values = (turns: readonly Turn[], summarySoFar: string) => ({
+    bot: clean(bot),
+    previous: summarySoFar ? `Summary so far: ${clean(summarySoFar)}\n` : '',
+    turns: formatHistory(turns, bot, format).trimEnd(),
+  });
+  const template = CHAT_TEMPLATES.summarize;
   const render = (turns: readonly Turn[], summarySoFar = previous) =>
-    fillTemplate(TEMPLATES.summarize, {
-      bot,
-      previous: summarySoFar ? `Summary so far: ${neutralize(summarySoFar, [bot])}\n` : '',
-      turns: formatHistory(turns, bot).trimEnd(),
-    });
+    format.kind === 'chat'
+      ? renderChat(format, [
+          { role: 'system', content: fillTemplate(template.system, values(turns, summarySoFar)) },
+          { role: 'user', content: fillTemplate(template.user, values(turns, summarySoFar)) },
+        ])
+      : fillTemplate(TEMPLATES.summarize, values(turns, summarySoFar));
   const turns = request.turns.slice(0, FOLD_STEP_TURNS).map((t) => ({ user: clip(t.user, budget), assistant: clip(t.assistant, budget) }));
   let count = turns.length;
   while (count > 1 && engine.countTokens(render(turns.slice(0, count))) > budget) count--;
@@ -235,7 +274,7 @@ export async function summarize(engine: Engine<never>, request: Omit<SummarizeRe
     keep = Math.floor(keep * 0.8);
     prompt = render([{ user: turns[0].user.slice(0, keep), assistant: turns[0].assistant.slice(0, keep) }], previous.slice(0, keep));
   }
-  return { text: await writeSummary(engine, prompt, new StopSequenceFilter([bot]), signal), folded: count };
+  return { text: await writeSummary(engine, prompt, stopFilterFor(format, [bot], { anySpeaker: true }), signal), folded: count };
 }
 
 /** Writes a summary from its prompt, on one line, ending where `filter` sees a new speaker's line. */

@@ -1,3 +1,4 @@
+import type { PromptFormat } from './prompt-format';
 import type { EngineInfo, FileProgress, GenerationParams, ModelSource, PrefillCount } from './protocol';
 
 export type { GenerationParams };
@@ -22,6 +23,9 @@ export interface Engine<Source = ModelSource> {
    * when `signal` aborts; the caller unloads it either way.
    */
   load(source: Source, onProgress: (files: FileProgress[], stage?: string) => void, signal?: AbortSignal): Promise<EngineInfo>;
+  /** How the loaded model wants its prompts: phi-2's plain transcript, or the model's chat template. */
+  promptFormat(): PromptFormat;
+  /** Tokens of `text` as the engine would run it as (part of) a prompt. */
   countTokens(text: string): number;
   /**
    * Log-probability of each continuation after `prompt`, all of its tokens together; an engine may

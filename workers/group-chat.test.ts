@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultChatSettings } from './defaults';
 import type { Engine } from './engine';
 import { groupReply, summarizeGroup, type GroupTurn } from './group-chat';
+import { PLAIN_FORMAT, type PromptFormat } from './prompt-format';
 import type { GroupDecision, PromptInfo } from './protocol';
 
 /**
@@ -9,9 +10,10 @@ import type { GroupDecision, PromptInfo } from './protocol';
  * does with a decision and a reply (which prompt, when it generates, where it cuts), not inference,
  * which `npm run eval` and e2e/group.spec.ts run on the real engine.
  */
-function scripted(scores: [number, number], pieces: string[]) {
+function scripted(scores: [number, number], pieces: string[], format: PromptFormat = PLAIN_FORMAT) {
   const calls = { scored: [] as string[], generated: [] as string[] };
   const engine: Engine<never> = {
+    promptFormat: () => format,
     load: async () => ({ engine: 'transformers.js', device: 'wasm', model: 'm', dtype: 'fp32', threads: 1, contextSize: 2048 }),
     countTokens: (text) => text.split(/\s+/).filter(Boolean).length,
     scoreContinuations: async (prompt) => (calls.scored.push(prompt), scores),

@@ -1,9 +1,10 @@
-import { GROUP_SUMMARIZE_TEMPLATE, GROUP_TEMPLATE } from '../prompts';
-import { streamReply, SUMMARY_TOKENS, writeSummary, type ReplyResult } from './chat';
+import { CHAT_TEMPLATES, GROUP_SUMMARIZE_TEMPLATE, GROUP_TEMPLATE } from '../prompts';
+import { promptFormatInfo, streamReply, SUMMARY_TOKENS, writeSummary, type ReplyResult } from './chat';
 import type { Engine } from './engine';
-import { addressing, buildGroupPrompt, decide, decisionPrompt, formatGroupLines, GROUP_LABELS, groupStopFilter, lineName, protectedNames, replyPrompt, TALKATIVENESS_THRESHOLDS, type GroupLabels, type GroupPrompt } from './group';
+import { addressing, buildGroupPrompt, decide, formatGroupLines, GROUP_LABELS, groupStopFilter, lineName, protectedNames, TALKATIVENESS_THRESHOLDS, type GroupLabels, type GroupPrompt } from './group';
 import { neutralize } from './neutralize';
 import { fillTemplate, speakerName } from './prompt';
+import { cleanerFor, renderChat } from './prompt-format';
 import type { GroupChatRequest, GroupDecision, GroupLine, PromptInfo, ReplyStats, SummarizeRequest } from './protocol';
 
 export type GroupTurn = Omit<GroupChatRequest, 'id' | 'type'>;
@@ -15,6 +16,7 @@ export function groupPrompt(engine: Engine<never>, turn: GroupTurn, contextSize:
   const { settings } = turn;
   return buildGroupPrompt({
     template: GROUP_TEMPLATE,
+    format: engine.promptFormat(),
     instructions: settings.group.instructions,
     reminder: settings.group.reminder,
     persona: settings.persona,
@@ -40,7 +42,7 @@ export async function decideGroupTurn(
 ): Promise<{ decision: GroupDecision; prompt: PromptInfo; built: GroupPrompt }> {
   const built = groupPrompt(engine, turn, contextSize);
   const bot = speakerName(turn.settings.persona);
-  const text = decisionPrompt(built.frame, bot);
+  const text = built.decision;
   const [speak, silent] = await engine.scoreContinuations(text, [labels.speak, labels.silent]);
   const decision = decide(
     { speak, silent },
@@ -50,7 +52,8 @@ export async function decideGroupTurn(
       force: turn.force,
     },
   );
-  return { decision, prompt: { text, tokens: built.tokens, turnsUsed: built.linesUsed, summarized: built.summarized }, built };
+  const format = promptFormatInfo(engine.promptFormat());
+  return { decision, prompt: { text, tokens: built.tokens, turnsUsed: built.linesUsed, summarized: built.summarized, ...format }, built };
 }
 
 export interface GroupReplyEvents {
@@ -70,14 +73,14 @@ export async function groupReply(engine: Engine<never>, turn: GroupTurn, context
   if (!decision.speak) return { stopReason: 'end', stats: empty };
 
   const bot = speakerName(turn.settings.persona);
-  const text = replyPrompt(built.frame, bot);
+  const text = built.reply;
   const promptTokens = engine.countTokens(text);
-  events.onPrompt({ text, tokens: promptTokens, turnsUsed: built.linesUsed, summarized: built.summarized });
+  events.onPrompt({ text, tokens: promptTokens, turnsUsed: built.linesUsed, summarized: built.summarized, ...promptFormatInfo(engine.promptFormat()) });
   const { stopReason, timing } = await streamReply(
     engine,
     { text, tokens: promptTokens },
     { ...turn.settings.generation, maxNewTokens: replyRoom(turn, contextSize) },
-    groupStopFilter(bot, turn.participants),
+    groupStopFilter(bot, turn.participants, engine.promptFormat()),
     events.onText,
     signal,
   );
@@ -96,13 +99,22 @@ export async function summarizeGroup(
 ): Promise<string> {
   const bot = speakerName(request.persona);
   const names = protectedNames(bot, request.group.participants);
+  const format = engine.promptFormat();
+  const clean = cleanerFor(format, (text) => neutralize(text, names));
+  const values = (lines: readonly GroupLine[]) => ({
+    bot: clean(bot),
+    participants: request.group.participants.map(cleanerFor(format, lineName)).join(', '),
+    previous: request.summary?.trim() ? `Summary so far: ${clean(request.summary.trim())}\n` : '',
+    lines: formatGroupLines(lines, names, format).trimEnd(),
+  });
+  const template = CHAT_TEMPLATES.groupSummarize;
   const render = (lines: readonly GroupLine[]) =>
-    fillTemplate(GROUP_SUMMARIZE_TEMPLATE, {
-      bot,
-      participants: request.group.participants.map(lineName).join(', '),
-      previous: request.summary?.trim() ? `Summary so far: ${neutralize(request.summary.trim(), names)}\n` : '',
-      lines: formatGroupLines(lines, names).trimEnd(),
-    });
+    format.kind === 'chat'
+      ? renderChat(format, [
+          { role: 'system', content: fillTemplate(template.system, values(lines)) },
+          { role: 'user', content: fillTemplate(template.user, values(lines)) },
+        ])
+      : fillTemplate(GROUP_SUMMARIZE_TEMPLATE, values(lines));
   const budget = contextSize - SUMMARY_TOKENS;
   let lines = request.group.lines;
   while (lines.length > 1 && engine.countTokens(render(lines)) > budget) lines = lines.slice(1);
@@ -111,5 +123,5 @@ export async function summarizeGroup(
     keep = Math.floor(keep * 0.8);
     prompt = render([{ ...lines[0], text: lines[0].text.slice(0, keep) }]);
   }
-  return writeSummary(engine, prompt, groupStopFilter(bot, request.group.participants), signal);
+  return writeSummary(engine, prompt, groupStopFilter(bot, request.group.participants, format), signal);
 }

@@ -4,10 +4,12 @@
  * are scored in one forward pass, as the intent classifier does, so nothing but speak or silence
  * can come out of it. Everything here is pure; `group-chat.ts` runs it on an engine.
  */
+import { CHAT_TEMPLATES } from '../prompts';
 import { neutralize } from './neutralize';
 import { fillTemplate, PromptTooLongError } from './prompt';
+import { cleanerFor, PLAIN_FORMAT, renderChat, stopFilterFor, type ChatFormat, type ChatMessage, type PromptFormat } from './prompt-format';
 import type { GroupDecision, GroupLine, Persona, Talkativeness } from './protocol';
-import { StopSequenceFilter } from './stop-sequences';
+import type { StopSequenceFilter } from './stop-sequences';
 
 export const MAX_PARTICIPANTS = 8;
 export const MAX_PARTICIPANT_NAME = 40;
@@ -89,7 +91,10 @@ export function decide(
 }
 
 export interface GroupPromptInput {
+  /** The plain format's frame; a chat format renders `CHAT_TEMPLATES.group` instead. */
   template: string;
+  /** Plain when absent. */
+  format?: PromptFormat;
   instructions: string;
   reminder: string;
   persona: Persona;
@@ -106,8 +111,12 @@ export interface GroupPromptInput {
 }
 
 export interface GroupPrompt {
-  /** Everything up to the reminder; the decision and the reply each add their own last line. */
+  /** Everything the decision and the reply prompts share. */
   frame: string;
+  /** The speak-or-silence prompt: the labels follow it. */
+  decision: string;
+  /** The reply prompt: the reply follows it. */
+  reply: string;
   /** Tokens of the longer of the two prompts (the decision's). */
   tokens: number;
   /** Earlier lines included; older ones did not fit. */
@@ -120,8 +129,11 @@ export function protectedNames(bot: string, participants: readonly string[]): st
   return [bot, 'Assistant', ...participants.map(lineName)];
 }
 
-export function formatGroupLines(lines: readonly GroupLine[], names: readonly string[]): string {
-  return lines.map((line) => `${lineName(line.speaker)}: ${neutralize(line.text.trim(), names)}\n`).join('');
+/** Lines as a transcript; in a chat format (a transcript to summarize) its markers are neutralised too. */
+export function formatGroupLines(lines: readonly GroupLine[], names: readonly string[], format: PromptFormat = PLAIN_FORMAT): string {
+  const clean = cleanerFor(format, (text) => neutralize(text.trim(), names));
+  const name = cleanerFor(format, lineName);
+  return lines.map((line) => `${name(line.speaker)}: ${clean(line.text)}\n`).join('');
 }
 
 export const decisionPrompt = (frame: string, bot: string) => `${frame}\n${decisionLine(bot)}`;
@@ -133,7 +145,8 @@ export const replyPrompt = (frame: string, bot: string) => `${frame}\n${replyLin
  */
 export function buildGroupPrompt(input: GroupPromptInput): GroupPrompt {
   const names = protectedNames(input.bot, input.participants);
-  const render = (lines: readonly GroupLine[], summary: string | undefined) =>
+  const format = input.format ?? PLAIN_FORMAT;
+  const render = format.kind === 'chat' ? chatGroupRenderer(input, format, names) : (lines: readonly GroupLine[], summary: string | undefined) =>
     fillTemplate(input.template, {
       instructions: input.instructions.trim(),
       reminder: input.reminder.trim(),
@@ -150,10 +163,10 @@ export function buildGroupPrompt(input: GroupPromptInput): GroupPrompt {
     let best: GroupPrompt | null = null;
     while (lo <= hi) {
       const keep = (lo + hi) >> 1;
-      const frame = render(input.history.slice(all - keep), summary);
-      const tokens = input.countTokens(decisionPrompt(frame, input.bot));
+      const prompts = withLastLines(format, render(input.history.slice(all - keep), summary), input.bot);
+      const tokens = input.countTokens(prompts.decision);
       if (tokens <= input.budget) {
-        best = { frame, tokens, linesUsed: keep, summarized: Boolean(summary?.trim()) };
+        best = { ...prompts, tokens, linesUsed: keep, summarized: Boolean(summary?.trim()) };
         lo = keep + 1;
       } else {
         hi = keep - 1;
@@ -162,11 +175,55 @@ export function buildGroupPrompt(input: GroupPromptInput): GroupPrompt {
     return best;
   };
   const best = (input.summary?.trim() ? fit(input.summary) : null) ?? fit(undefined);
-  if (!best) throw new PromptTooLongError(input.countTokens(decisionPrompt(render([], undefined), input.bot)), input.budget);
+  if (!best) throw new PromptTooLongError(input.countTokens(withLastLines(format, render([], undefined), input.bot).decision), input.budget);
   return best;
 }
 
+/** The decision and reply prompts from their shared frame: in a chat template, the decision starts the assistant's answer. */
+function withLastLines(format: PromptFormat, frame: string, bot: string): Pick<GroupPrompt, 'frame' | 'decision' | 'reply'> {
+  if (format.kind === 'plain') return { frame, decision: decisionPrompt(frame, bot), reply: replyPrompt(frame, bot) };
+  return { frame, decision: frame + fillTemplate(CHAT_TEMPLATES.group.answer, { bot: cleanerFor(format, (text) => text)(bot) }), reply: frame };
+}
+
+/**
+ * The group prompt as messages: the system message (instructions, who is who, the summary), then
+ * the participants' lines as user messages (consecutive ones together, each line `Name: text`) and
+ * the assistant's own lines as its messages, the reminder after the newest line.
+ */
+function chatGroupRenderer(input: GroupPromptInput, format: ChatFormat, names: readonly string[]) {
+  const clean = cleanerFor(format, (text) => neutralize(text.trim(), names));
+  const name = cleanerFor(format, lineName);
+  const template = CHAT_TEMPLATES.group;
+  return (lines: readonly GroupLine[], summary: string | undefined) => {
+    const messages: ChatMessage[] = [
+      {
+        role: 'system',
+        content: fillTemplate(template.system, {
+          instructions: clean(input.instructions),
+          bot: name(input.bot),
+          persona: input.persona.description.trim() ? ` ${clean(input.persona.description)}` : '',
+          participants: input.participants.map(name).join(', '),
+          summary: summary?.trim() ? `\n\nSummary of the earlier conversation: ${clean(summary)}` : '',
+        }),
+      },
+    ];
+    let pending: string[] = [];
+    for (const line of lines) {
+      if (!line.assistant) {
+        pending.push(`${name(line.speaker)}: ${clean(line.text)}`);
+        continue;
+      }
+      if (pending.length) messages.push({ role: 'user', content: pending.join('\n') });
+      pending = [];
+      messages.push({ role: 'assistant', content: clean(line.text) });
+    }
+    pending.push(`${name(input.message.speaker)}: ${clean(input.message.text)}`);
+    messages.push({ role: 'user', content: fillTemplate(template.user, { lines: pending.join('\n'), reminder: clean(input.reminder) }) });
+    return renderChat(format, messages);
+  };
+}
+
 /** Ends a reply where any participant, or the assistant itself, starts a new line. */
-export function groupStopFilter(bot: string, participants: readonly string[]): StopSequenceFilter {
-  return new StopSequenceFilter(protectedNames(bot, participants));
+export function groupStopFilter(bot: string, participants: readonly string[], format: PromptFormat = PLAIN_FORMAT): StopSequenceFilter {
+  return stopFilterFor(format, protectedNames(bot, participants), { anySpeaker: true });
 }

@@ -6,6 +6,7 @@ import { createHandler } from './handler';
 import type { EngineInfo, EnginePreference, LoadRequest, Request, Response } from './protocol';
 import type { WebLLMModel } from './webllm-models';
 import { defaultChatSettings } from './defaults';
+import { PLAIN_FORMAT } from './prompt-format';
 
 const chatRequest = (id: number, message: string): Request => ({ id, type: 'chat', history: [], message, settings: defaultChatSettings(), intent: 'auto' });
 
@@ -62,6 +63,7 @@ function scriptedEngine<Source>(tokens: string[], options: ScriptOptions = {}) {
   const calls = { load: 0, unload: 0, generated: 0, sources: [] as Source[] };
   let counted = false;
   const engine: Engine<Source> = {
+    promptFormat: () => PLAIN_FORMAT,
     async load(source, onProgress, signal) {
       calls.load++;
       calls.sources.push(source);

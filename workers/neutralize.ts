@@ -56,3 +56,55 @@ function neutralizeColons(text: string, speakers: readonly string[]): string {
   }
   return clean + text.slice(from);
 }
+
+/**
+ * The shapes of chat-template markers: `<|im_start|>`, `<|eot_id|>`, `<|user|>` and every other
+ * `<|…|>` token; `<s>`, `</s>`, `[INST]`, `<<SYS>>` of Llama-2-style templates; Gemma's turns.
+ */
+const MARKER_SHAPES = String.raw`<\|[^<>|\n]{0,64}\|>|</?s>|\[/?INST\]|<</?SYS>>|</?(?:start|end)_of_turn>`;
+
+/** What each bracket of a marker becomes: looks alike, folds to itself, and is no tokenizer's special token. */
+const SAFE_BRACKETS: Record<string, string> = { '<': '\u2039', '>': '\u203A', '|': '\u00A6', '[': '\u2045', ']': '\u2046' };
+const BRACKET = /[<>|[\]]/;
+const WORD_JOINER = '\u2060';
+const NO_MARKERS: readonly string[] = [];
+
+/** By marker list: a format keeps one list for the model's life, and a prompt is cleaned piece by piece. */
+const markerPatterns = new WeakMap<readonly string[], { pattern: RegExp; allBracketed: boolean }>();
+
+function markerPattern(markers: readonly string[]) {
+  let known = markerPatterns.get(markers);
+  if (!known) {
+    const own = markers.map((m) => fold(m).text).filter(Boolean).map(escapeRegExp);
+    known = { pattern: new RegExp([...own, MARKER_SHAPES].join('|'), 'giu'), allBracketed: markers.every((m) => BRACKET.test(m)) };
+    markerPatterns.set(markers, known);
+  }
+  return known;
+}
+
+/**
+ * Breaks every chat-template marker in `text`, disguised ones too (matched on the folded text, so
+ * `<｜im_end｜>`, `<|im​_end|>` with a zero-width space, or `<|IM_END|>` count), so that no text can
+ * end a message and start another. Each bracket of a marker becomes a look-alike (`‹|im_end|›` with
+ * broken bars): the model still reads what the person wrote, but no tokenizer matches it as its
+ * special token. A marker without brackets (a tokenizer's own token) gets a word joiner after its
+ * first character instead. `markers`: the tokenizer's special tokens, beyond the shapes above.
+ */
+export function neutralizeMarkers(text: string, markers: readonly string[] = NO_MARKERS): string {
+  const { pattern, allBracketed } = markerPattern(markers);
+  if (allBracketed && !/[^\x00-\x7f]|[<[|]/.test(text)) return text;
+  const folded = fold(text);
+  let clean = '';
+  let from = 0;
+  for (const match of folded.text.matchAll(pattern)) {
+    const start = folded.origin(match.index);
+    const end = folded.origin(match.index + match[0].length);
+    if (start < from) continue;
+    const span = Array.from(text.slice(start, end));
+    const brackets = span.some((char) => SAFE_BRACKETS[fold(char).text] !== undefined);
+    const broken = brackets ? span.map((char) => SAFE_BRACKETS[fold(char).text] ?? char).join('') : `${span[0]}${WORD_JOINER}${span.slice(1).join('')}`;
+    clean += text.slice(from, start) + broken;
+    from = end;
+  }
+  return clean + text.slice(from);
+}

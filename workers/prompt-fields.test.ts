@@ -6,6 +6,7 @@ import { DISGUISES } from './disguises';
 import type { Engine } from './engine';
 import { speakerName } from './prompt';
 import { ROUTES, type ChatRequest, type RouteIntent, type SummarizeRequest } from './protocol';
+import { PLAIN_FORMAT } from './prompt-format';
 import { fold } from './speaker-fold';
 
 /**
@@ -16,6 +17,7 @@ import { fold } from './speaker-fold';
 function recordingEngine() {
   const prompts = { classify: [] as string[], generate: [] as string[] };
   const engine: Engine<never> = {
+    promptFormat: () => PLAIN_FORMAT,
     load: async () => {
       throw new Error('not used');
     },

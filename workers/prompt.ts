@@ -1,4 +1,6 @@
+import { CHAT_TEMPLATES } from '../prompts';
 import { neutralize, PROMPT_LABELS } from './neutralize';
+import { cleanerFor, PLAIN_FORMAT, renderChat, type ChatFormat, type ChatMessage, type PromptFormat } from './prompt-format';
 import { foldName } from './speaker-fold';
 import type { Persona, Turn } from './protocol';
 
@@ -27,9 +29,11 @@ export function speakerName(persona: Persona): string {
   return !folded || PROMPT_LABELS.some((label) => label.toLowerCase() === folded) ? 'Chatbot' : name;
 }
 
-export function formatHistory(turns: readonly Turn[], bot = 'Chatbot'): string {
-  const clean = (text: string) => neutralize(text.trim(), [bot]);
-  return turns.map((t) => `${HUMAN}: ${clean(t.user)}\n${bot}: ${clean(t.assistant)}\n`).join('');
+/** Turns as transcript lines; in a chat format (a transcript to summarize) its markers are neutralised too. */
+export function formatHistory(turns: readonly Turn[], bot = 'Chatbot', format: PromptFormat = PLAIN_FORMAT): string {
+  const clean = cleanerFor(format, (text) => neutralize(text.trim(), [bot]));
+  const name = cleanerFor(format, (text) => text)(bot);
+  return turns.map((t) => `${HUMAN}: ${clean(t.user)}\n${name}: ${clean(t.assistant)}\n`).join('');
 }
 
 export class PromptTooLongError extends Error {
@@ -46,7 +50,10 @@ export class PromptTooLongError extends Error {
 }
 
 export interface ReplyPromptInput {
+  /** The plain format's template; a chat format renders `CHAT_TEMPLATES.reply` instead. */
   template: string;
+  /** Plain when absent. */
+  format?: PromptFormat;
   instructions: string;
   history: readonly Turn[];
   message: string;
@@ -76,7 +83,8 @@ export interface ReplyPrompt {
 export function buildReplyPrompt(input: ReplyPromptInput): ReplyPrompt {
   const persona = input.persona ?? { name: 'Chatbot', description: '' };
   const bot = speakerName(persona);
-  const render = (turns: readonly Turn[], summary: string | undefined) =>
+  const format = input.format ?? PLAIN_FORMAT;
+  const render = format.kind === 'chat' ? chatReplyRenderer(input, format, persona, bot) : (turns: readonly Turn[], summary: string | undefined) =>
     fillTemplate(input.template, {
       persona: persona.description.trim() ? `\n${neutralize(persona.description.trim(), [bot])}` : '',
       summary: summary?.trim() ? `Summary of the earlier conversation: ${neutralize(summary.trim(), [bot])}\n` : '',
@@ -94,6 +102,37 @@ export function buildReplyPrompt(input: ReplyPromptInput): ReplyPrompt {
     (() => {
       throw new PromptTooLongError(input.countTokens(render([], undefined)), input.budget);
     })();
+}
+
+/**
+ * The reply prompt as messages: the system message (who the bot is, the persona, the summary), each
+ * earlier turn as a user and an assistant message, and last this turn's instructions and message.
+ * The history part is the same from one turn to the next, so the KV cache keeps serving it.
+ */
+function chatReplyRenderer(input: ReplyPromptInput, format: ChatFormat, persona: Persona, bot: string) {
+  const clean = cleanerFor(format, (text) => neutralize(text.trim(), [bot]));
+  const template = CHAT_TEMPLATES.reply;
+  return (turns: readonly Turn[], summary: string | undefined) =>
+    renderChat(format, [
+      {
+        role: 'system',
+        content: fillTemplate(template.system, {
+          bot: clean(bot),
+          persona: persona.description.trim() ? `\n\n${clean(persona.description)}` : '',
+          summary: summary?.trim() ? `\n\nSummary of the earlier conversation: ${clean(summary)}` : '',
+        }),
+      },
+      ...chatTurns(turns, clean),
+      { role: 'user', content: fillTemplate(template.user, { instructions: clean(input.instructions), message: clean(input.message) }) },
+    ]);
+}
+
+/** Earlier turns as the user's and the assistant's messages. */
+export function chatTurns(turns: readonly Turn[], clean: (text: string) => string): ChatMessage[] {
+  return turns.flatMap((turn): ChatMessage[] => [
+    { role: 'user', content: clean(turn.user) },
+    { role: 'assistant', content: clean(turn.assistant) },
+  ]);
 }
 
 /**

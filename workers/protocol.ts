@@ -165,6 +165,10 @@ export interface PromptInfo {
   summarized?: boolean;
   /** How many of the oldest turns of the request's history the summary should take in after this reply. */
   foldTurns?: number;
+  /** The prompt's format: plain text, or the model's chat template (by name). */
+  format?: string;
+  /** Why the model's own chat template was not used, when it was not. */
+  note?: string;
 }
 
 /** Which engine the user wants: chosen from the device's capabilities, or forced in settings. */

@@ -13,6 +13,10 @@ export const SPEAKER_NAME = String.raw`[A-Z][A-Za-z'’-]{0,23}(?: [A-Z][A-Za-z'
 
 export const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/** A chat template's `<|…|>` marker, and the start of one still being written. */
+const CHAT_MARKER = String.raw`<\|[^<>|\n]{0,64}\|>`;
+const CHAT_MARKER_START = String.raw`<(?:\|[^<>|\n]{0,64}\|?)?$`;
+
 /** A pattern matching every non-empty prefix of `name` and the name itself, so a partial one is held back. */
 function prefixes(name: string): string {
   return [...name].reduceRight((rest, char) => `${escapeRegExp(char)}(?:${rest})?`, '');
@@ -32,12 +36,24 @@ export class StopSequenceFilter {
   private readonly marker: RegExp;
   private readonly partial: RegExp;
 
-  /** `speakers`: names beyond the capitalised ones, such as a persona called "bob" or "R2-D2". */
-  constructor(speakers: readonly string[] = []) {
+  /**
+   * `speakers`: names beyond the capitalised ones, such as a persona called "bob" or "R2-D2".
+   * `anySpeaker: false` ends the reply at those names' lines only: a chat model's reply may well
+   * have a line like `Note:`. `markers`: a chat template's special-token strings, which end the
+   * reply wherever they appear, as does any `<|…|>` shape (given markers, even none, say the
+   * prompt is in a chat template).
+   */
+  constructor(speakers: readonly string[] = [], { anySpeaker = true, markers }: { anySpeaker?: boolean; markers?: readonly string[] } = {}) {
     const folded = speakers.map(foldName).filter(Boolean);
-    const names = [SPEAKER_NAME, ...folded.map(escapeRegExp)].join('|');
-    this.marker = new RegExp(String.raw`\n[ \t]*(?:${names})[ \t]*:`);
-    this.partial = new RegExp(String.raw`\n[ \t]*(?:(?:${[SPEAKER_NAME, ...folded.map((s) => prefixes(s))].join('|')})[ \t]*)?$`);
+    const names = [...(anySpeaker ? [SPEAKER_NAME] : []), ...folded.map(escapeRegExp)].join('|');
+    const partialNames = [...(anySpeaker ? [SPEAKER_NAME] : []), ...folded.map((s) => prefixes(s))].join('|');
+    const line = names ? [String.raw`\n[ \t]*(?:${names})[ \t]*:`] : [];
+    const partialLine = String.raw`\n[ \t]*(?:(?:${partialNames})[ \t]*)?$`;
+    const ownMarkers = (markers ?? []).map((m) => fold(m).text).filter(Boolean);
+    const markerAlternatives = markers ? [...ownMarkers.map(escapeRegExp), CHAT_MARKER] : [];
+    const partialMarkers = markers ? [...ownMarkers.map((m) => `${prefixes(m)}$`), CHAT_MARKER_START] : [];
+    this.marker = new RegExp([...line, ...markerAlternatives].join('|') || '(?!)');
+    this.partial = new RegExp([partialLine, ...partialMarkers].join('|'));
   }
 
   push(chunk: string): FilterResult {

@@ -12,6 +12,7 @@ import type { Engine, GenerationEnd, GenerationParams, RequestOptions } from './
 import { ModelFileError } from './errors';
 import { commonPrefixLength, cropPast, disposePast, pastFrom, type KvCache, type PastKeyValues } from './kv-cache';
 import { logSoftmaxAt } from './labels';
+import { PLAIN_FORMAT, type ChatMessage, type PromptFormat } from './prompt-format';
 import type { EngineInfo, FileProgress, ModelSource, PrefillCount, WasmEngineInfo } from './protocol';
 import { sampleToken } from './sampling';
 import { IncrementalDecoder } from './text-decoder';
@@ -115,6 +116,7 @@ export class TransformersEngine implements Engine {
    */
   private readonly caches = new Map<CacheSlot, KvCache>();
   private lastPrefill: PrefillCount = { cached: 0, computed: 0 };
+  private format: PromptFormat = PLAIN_FORMAT;
 
   /**
    * `threads` fixes onnxruntime's thread count, for the benchmark's comparisons (unset, the engine
@@ -177,6 +179,7 @@ export class TransformersEngine implements Engine {
       await cache?.discardWritten();
       throw failure(error, 'tokenizer.json');
     }
+    this.format = tokenizerPromptFormat(this.tokenizer);
     const onnxFile = `onnx/${source.file}${DTYPE_SUFFIX[source.dtype]}.onnx`;
     try {
       this.model = await AutoModelForCausalLM.from_pretrained(modelId, {
@@ -205,13 +208,36 @@ export class TransformersEngine implements Engine {
     };
   }
 
+  promptFormat(): PromptFormat {
+    return this.format;
+  }
+
   countTokens(text: string): number {
-    return this.ready().tokenizer.encode(text).length;
+    return this.encode(text).length;
+  }
+
+  /**
+   * A chat template writes the model's begin-of-text token itself where it wants one, so the
+   * tokenizer must not add another; phi-2's tokenizer adds none either way.
+   */
+  private encode(text: string): number[] {
+    const { tokenizer } = this.ready();
+    return this.format.kind === 'chat' ? tokenizer.encode(text, { add_special_tokens: false }) : tokenizer.encode(text);
+  }
+
+  /**
+   * A label's ids as they follow the prompt: encoded with it, since a tokenizer may spell a word
+   * differently at the start of a text (a SentencePiece one adds its word-start mark there).
+   */
+  private continuationIds(promptIds: readonly number[], prompt: string, text: string): number[] {
+    const whole = this.encode(prompt + text);
+    const agrees = whole.length > promptIds.length && promptIds.every((id, i) => whole[i] === id);
+    return agrees ? whole.slice(promptIds.length) : this.encode(text);
   }
 
   async scoreContinuations(prompt: string, continuations: readonly string[], options?: RequestOptions): Promise<number[]> {
-    const { tokenizer, model } = this.ready();
-    const promptIds = tokenizer.encode(prompt);
+    const { model } = this.ready();
+    const promptIds = this.encode(prompt);
     // One pass over the prompt scores every continuation's first token; only the tokens after that
     // need a pass of their own, on top of the prompt's KV cache, which they leave as it was.
     const { logits, past } = (await this.advance('classify', promptIds))!;
@@ -219,7 +245,7 @@ export class TransformersEngine implements Engine {
     const vocab = logits.length;
     const scores: number[] = [];
     for (const text of continuations) {
-      const ids = tokenizer.encode(text);
+      const ids = this.continuationIds(promptIds, prompt, text);
       let score = logSoftmaxAt(logits, 0, vocab, ids[0]);
       if (ids.length > 1) {
         const rest = (await model.forward({ ...inputs(ids.slice(0, -1), promptIds.length), past_key_values: past })) as Record<string, Tensor>;
@@ -241,10 +267,12 @@ export class TransformersEngine implements Engine {
     options?: RequestOptions,
   ): Promise<GenerationEnd> {
     const { tokenizer, model } = this.ready();
-    const promptIds = tokenizer.encode(prompt);
-    const decoder = new IncrementalDecoder((ids) => tokenizer.decode(ids, { skip_special_tokens: true }));
-    const eos = model.generation_config?.eos_token_id ?? (model.config as unknown as { eos_token_id?: number }).eos_token_id;
-    const eosIds = new Set(Array.isArray(eos) ? eos : [eos]);
+    const promptIds = this.encode(prompt);
+    // A chat model's special tokens other than its end of turn stay in the text, so the stop filter
+    // sees a marker it writes (`<|im_start|>`) and ends the reply there.
+    const skip_special_tokens = this.format.kind === 'plain';
+    const decoder = new IncrementalDecoder((ids) => tokenizer.decode(ids, { skip_special_tokens }));
+    const eosIds = endOfTurnIds(model, tokenizer);
     const generated: number[] = [];
     try {
       let step = await this.advance('generate', promptIds, signal);
@@ -320,6 +348,7 @@ export class TransformersEngine implements Engine {
     await this.model?.dispose();
     this.model = null;
     this.tokenizer = null;
+    this.format = PLAIN_FORMAT;
   }
 
   private ready() {
@@ -335,4 +364,50 @@ function inputs(ids: number[], pastLength: number) {
     input_ids: new Tensor('int64', BigInt64Array.from(ids, BigInt), [1, n]),
     attention_mask: new Tensor('int64', new BigInt64Array(pastLength + n).fill(1n), [1, pastLength + n]),
   };
+}
+
+/**
+ * Every id that ends the model's turn: generation_config.json's `eos_token_id` (a list for chat
+ * models: Qwen2.5 ends at `<|im_end|>` 151645 and `<|endoftext|>` 151643), config.json's, and the
+ * tokenizer's `eos_token`.
+ */
+function endOfTurnIds(model: PreTrainedModel, tokenizer: PreTrainedTokenizer): Set<number> {
+  const ids = new Set<number>();
+  const add = (value: unknown) => {
+    for (const id of Array.isArray(value) ? value : [value]) if (typeof id === 'number') ids.add(id);
+  };
+  add(model.generation_config?.eos_token_id);
+  add((model.config as unknown as { eos_token_id?: number | number[] }).eos_token_id);
+  add(tokenizer.eos_token_id);
+  return ids;
+}
+
+/** A conversation with every role, rendered once at load to find out whether the template works. */
+const PROBE: ChatMessage[] = [
+  { role: 'system', content: 'You are a helpful assistant.' },
+  { role: 'user', content: 'Hello!' },
+  { role: 'assistant', content: 'Hi! How can I help?' },
+  { role: 'user', content: 'Tell me a joke.' },
+];
+
+/**
+ * The model's own chat template, when its tokenizer has one that renders; else the plain format
+ * (a base model like phi-2 has none), with a note for Details when a template was there but failed.
+ * Every added token of the tokenizer is a marker: the tokenizer would match it in any text.
+ */
+export function tokenizerPromptFormat(tokenizer: PreTrainedTokenizer): PromptFormat {
+  if (!tokenizer.chat_template) return PLAIN_FORMAT;
+  const render = (messages: readonly ChatMessage[]) => {
+    const text = tokenizer.apply_chat_template([...messages], { tokenize: false, add_generation_prompt: true });
+    if (typeof text !== 'string') throw new Error('the template rendered no text');
+    return text;
+  };
+  try {
+    render(PROBE);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return { kind: 'plain', note: `The model's chat template could not be rendered (${reason}), so its prompts are plain text.` };
+  }
+  const markers = [...tokenizer._tokenizer.get_added_tokens_decoder().values()].map((token) => token.content).filter((content) => content.trim());
+  return { kind: 'chat', name: "the model's own", render, markers };
 }

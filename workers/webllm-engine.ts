@@ -2,6 +2,7 @@ import { MLCEngine, type MLCEngineConfig } from '@mlc-ai/web-llm';
 import type { Engine, GenerationEnd, GenerationParams } from './engine';
 import { ExplainedError, GpuDeviceLostError, LoadCancelledError } from './errors';
 import { adapterName, readAdapterInfo, type AdapterInfoLike } from './gpu-probe';
+import { builtInChatFormat, PLAIN_FORMAT, type PromptFormat } from './prompt-format';
 import type { FileProgress, WebGpuEngineInfo } from './protocol';
 import { explainWebLLMError } from './webllm-errors';
 import { webllmModelRecord, type WebLLMModel } from './webllm-models';
@@ -65,6 +66,7 @@ export class WebLLMEngine implements Engine<WebLLMModel> {
   /** Set when the GPU device was lost; from then on every call fails with GpuDeviceLostError. */
   private deviceLost: string | null = null;
   private unloading = false;
+  private format: PromptFormat = PLAIN_FORMAT;
 
   /** `MLCEngine` itself in the app; the tests hand in a scripted stand-in. */
   constructor(private readonly createMlc: (config: MLCEngineConfig) => MLCEngine = (config) => new MLCEngine(config)) {}
@@ -100,6 +102,7 @@ export class WebLLMEngine implements Engine<WebLLMModel> {
       void mlc.interruptGenerate();
     });
     this.tokenizer = pipelineTokenizer(mlc);
+    this.format = variant.chatFormat ? builtInChatFormat(variant.chatFormat) : PLAIN_FORMAT;
     return {
       engine: 'webllm',
       device: 'webgpu',
@@ -108,6 +111,10 @@ export class WebLLMEngine implements Engine<WebLLMModel> {
       contextSize: variant.contextSize,
       adapter: device ? adapterName(await deviceAdapterInfo(device, adapter)) : 'unknown adapter',
     };
+  }
+
+  promptFormat(): PromptFormat {
+    return this.format;
   }
 
   countTokens(text: string): number {
@@ -122,8 +129,9 @@ export class WebLLMEngine implements Engine<WebLLMModel> {
    */
   async scoreContinuations(prompt: string, continuations: readonly string[]): Promise<number[]> {
     const { mlc, tokenizer } = this.ready();
+    const promptIds = tokenizer.encode(prompt);
     const tokens = continuations.map((text) => {
-      const ids = tokenizer.encode(text);
+      const ids = continuationIds(tokenizer, promptIds, prompt, text);
       if (ids.length !== 1) throw new Error(`WebLLM scores one-token labels only, and "${text}" is ${ids.length} tokens for this model.`);
       return ids[0];
     });
@@ -195,6 +203,7 @@ export class WebLLMEngine implements Engine<WebLLMModel> {
     const mlc = this.mlc;
     this.mlc = null;
     this.tokenizer = null;
+    this.format = PLAIN_FORMAT;
     // After a loss WebLLM is already unloading itself, and waiting on a dead device could hang.
     if (this.deviceLost) void mlc?.unload().catch(() => undefined);
     else await mlc?.unload();
@@ -220,6 +229,16 @@ export class WebLLMEngine implements Engine<WebLLMModel> {
     if (!this.mlc || !this.tokenizer) throw new Error('No model is loaded.');
     return { mlc: this.mlc, tokenizer: this.tokenizer };
   }
+}
+
+/**
+ * A label's ids as they follow the prompt: encoded with it, since a tokenizer may spell a word
+ * differently at the start of a text (Phi-3's SentencePiece one adds a word-start mark there).
+ */
+function continuationIds(tokenizer: PipelineTokenizer, promptIds: Int32Array, prompt: string, text: string): Int32Array {
+  const whole = tokenizer.encode(prompt + text);
+  const agrees = whole.length > promptIds.length && promptIds.every((id, i) => whole[i] === id);
+  return agrees ? whole.slice(promptIds.length) : tokenizer.encode(text);
 }
 
 /** `GPUDevice.adapterInfo` is newer than `GPUAdapter.info` (Chromium 131 against 127); either may be missing. */

@@ -1,4 +1,5 @@
 import type { ModelRecord } from '@mlc-ai/web-llm';
+import type { ChatFormatName } from './prompt-format';
 import type { GpuModelSource } from './protocol';
 
 /** One of WebLLM's prebuilt phi-2 builds. */
@@ -14,6 +15,11 @@ export interface Phi2Variant {
   /** WebLLM's estimate of the GPU memory the variant needs. */
   vramMB: number;
   requiresShaderF16: boolean;
+  /**
+   * The conversation template of an instruct model, which the engine renders itself (WebLLM runs
+   * raw completions of our text); unset for a base model such as phi-2, whose prompts are plain.
+   */
+  chatFormat?: ChatFormatName;
 }
 
 /** What the WebLLM engine loads: a phi-2 variant, from the hosted files or a mirror. */
