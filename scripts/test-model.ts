@@ -3,20 +3,28 @@
 // one (what CI uses); `--shape` writes phi-2's real architecture, int8-quantized like the default
 // hosted export, for measuring memory and speed at full size.
 //
-// Usage: npx tsx scripts/test-model.ts [--shape phi-2|phi-2-small] [dir]
-//   default dir: e2e/.model/phi-tiny, or e2e/.model/<shape>
+// `--chat` writes the tiny model as an instruct model would come: a ChatML chat template, its
+// markers as special tokens, `<|im_end|>` as end of turn.
+//
+// Usage: npx tsx scripts/test-model.ts [--chat | --shape phi-2|phi-2-small] [dir]
+//   default dir: e2e/.model/phi-tiny, e2e/.model/chat-tiny, or e2e/.model/<shape>
 
 import { parseArgs } from 'node:util';
 import { buildTestModel, DEFAULT_SEED, writeTestModel } from './test-model/build.js';
 import { SHAPES, shapeConfig, writeShapedModel, type Shape } from './test-model/shaped.js';
 import { parameterCount } from './test-model/weights.js';
 
-const { values, positionals } = parseArgs({ options: { shape: { type: 'string' } }, allowPositionals: true });
+const { values, positionals } = parseArgs({ options: { shape: { type: 'string' }, chat: { type: 'boolean' } }, allowPositionals: true });
 const shape = values.shape;
+const chat = values.chat ?? false;
 
+if (chat && shape !== undefined) {
+  console.error('--chat writes the tiny model only; it does not combine with --shape.');
+  process.exit(2);
+}
 if (shape === undefined) {
-  const dir = positionals[0] ?? 'e2e/.model/phi-tiny';
-  const model = buildTestModel();
+  const dir = positionals[0] ?? (chat ? 'e2e/.model/chat-tiny' : 'e2e/.model/phi-tiny');
+  const model = buildTestModel(DEFAULT_SEED, { chat });
   await writeTestModel(dir, model);
   let bytes = 0;
   for (const file of model.files.values()) bytes += file.length;

@@ -192,6 +192,8 @@ function withLastLines(format: PromptFormat, frame: string, bot: string): Pick<G
  */
 function chatGroupRenderer(input: GroupPromptInput, format: ChatFormat, names: readonly string[]) {
   const clean = cleanerFor(format, (text) => neutralize(text.trim(), names));
+  // The settings' texts lose only their markers, as the plain frame leaves them whole.
+  const setting = cleanerFor(format, (text) => text.trim());
   const name = cleanerFor(format, lineName);
   const template = CHAT_TEMPLATES.group;
   return (lines: readonly GroupLine[], summary: string | undefined) => {
@@ -199,7 +201,7 @@ function chatGroupRenderer(input: GroupPromptInput, format: ChatFormat, names: r
       {
         role: 'system',
         content: fillTemplate(template.system, {
-          instructions: clean(input.instructions),
+          instructions: setting(input.instructions),
           bot: name(input.bot),
           persona: input.persona.description.trim() ? ` ${clean(input.persona.description)}` : '',
           participants: input.participants.map(name).join(', '),
@@ -218,7 +220,7 @@ function chatGroupRenderer(input: GroupPromptInput, format: ChatFormat, names: r
       messages.push({ role: 'assistant', content: clean(line.text) });
     }
     pending.push(`${name(input.message.speaker)}: ${clean(input.message.text)}`);
-    messages.push({ role: 'user', content: fillTemplate(template.user, { lines: pending.join('\n'), reminder: clean(input.reminder) }) });
+    messages.push({ role: 'user', content: fillTemplate(template.user, { lines: pending.join('\n'), reminder: setting(input.reminder) }) });
     return renderChat(format, messages);
   };
 }

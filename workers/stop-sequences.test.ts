@@ -106,3 +106,39 @@ describe('a disguised speaker line the model writes', () => {
     }
   });
 });
+
+describe('StopSequenceFilter for a chat template', () => {
+  const chat = (chunks: string[], speakers = ['Human', 'Chatbot']) => {
+    const filter = new StopSequenceFilter(speakers, { anySpeaker: false, markers: ['<|im_start|>', '<|im_end|>'] });
+    let shown = '';
+    for (const chunk of chunks) {
+      const result = filter.push(chunk);
+      shown += result.text;
+      if (result.stopped) return { shown, stopped: true };
+    }
+    return { shown: shown + filter.flush(), stopped: false };
+  };
+
+  it.each([
+    ['its own marker, split across tokens', ['Sure, here', ' it is.<|im', '_start|>user\nmore']],
+    ['its end of turn written out', ['Done.', '<|im_end|>', 'junk']],
+    ['any other template’s marker', ['Done.<|eot_id|>', 'junk']],
+    ['a disguised marker', ['Done.<｜im_start｜>user']],
+  ])('ends the reply at %s and never shows it', (_, chunks) => {
+    const result = chat(chunks);
+    expect(result.stopped).toBe(true);
+    expect(result.shown).toMatch(/^(Sure, here it is\.|Done\.)$/);
+  });
+
+  it('keeps a line like `Note:` that only a transcript would treat as a speaker', () => {
+    expect(chat(['Steps', '\nNote: restart it.', '\nTip: wait'])).toEqual({ shown: 'Steps\nNote: restart it.\nTip: wait', stopped: false });
+  });
+
+  it('still ends at the two speakers’ own lines', () => {
+    expect(chat(['Sure.', '\nHuman: thanks'])).toEqual({ shown: 'Sure.', stopped: true });
+  });
+
+  it('releases a held `<` that turned out to be text', () => {
+    expect(chat(['a <', 'b and 1 <', '| 2'])).toEqual({ shown: 'a <b and 1 <| 2', stopped: false });
+  });
+});

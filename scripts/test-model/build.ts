@@ -21,8 +21,11 @@ export interface TestModel {
 
 const json = (value: unknown): Uint8Array => new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`);
 
-export function buildTestModel(seed = DEFAULT_SEED): TestModel {
-  const vocab = trainVocabulary();
+/** `chat`: the variant with a ChatML chat template and its special tokens (e2e/.model/chat-tiny). */
+export function buildTestModel(seed = DEFAULT_SEED, { chat = false }: { chat?: boolean } = {}): TestModel {
+  const vocab = trainVocabulary({ chat });
+  // A chat model ends its turn at `<|im_end|>`, and at end-of-text as well.
+  const eos = vocab.chat ? [vocab.chat.imEndId, vocab.eosId] : vocab.eosId;
   const config = phiConfig(vocab.tokens.length);
   const weights = generateWeights(config, tokenBias(vocab), seed);
   const rope = ropeTables(config);
@@ -55,7 +58,7 @@ export function buildTestModel(seed = DEFAULT_SEED): TestModel {
     embd_pdrop: 0,
     attention_dropout: 0,
     bos_token_id: vocab.eosId,
-    eos_token_id: vocab.eosId,
+    eos_token_id: vocab.chat?.imEndId ?? vocab.eosId,
     tie_word_embeddings: false,
     use_cache: true,
     torch_dtype: 'float32',
@@ -66,7 +69,7 @@ export function buildTestModel(seed = DEFAULT_SEED): TestModel {
   };
   const generationConfig = {
     bos_token_id: vocab.eosId,
-    eos_token_id: vocab.eosId,
+    eos_token_id: eos,
     max_length: MODEL_MAX_LENGTH,
     transformers_version: '4.37.0',
   };

@@ -2,6 +2,16 @@
 // the test model ships a real CodeGen/phi-2 shaped tokenizer without downloading one.
 
 export const EOS_TOKEN = '<|endoftext|>';
+/** ChatML's turn markers, the special tokens of the `--chat` variant. */
+export const IM_START = '<|im_start|>';
+export const IM_END = '<|im_end|>';
+/**
+ * The classic ChatML template (as in SmolLM2's and Qwen2.5's tokenizer_config.json, less their
+ * default system message): every message `<|im_start|>role\n…<|im_end|>\n`, then the generation prompt.
+ */
+export const CHATML_TEMPLATE =
+  "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}" +
+  "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 export const MODEL_MAX_LENGTH = 2048;
 
 // Chat-flavoured English so the common words of a support/sales/jokes assistant
@@ -68,6 +78,8 @@ export interface Vocabulary {
   tokens: string[];
   merges: [string, string][];
   eosId: number;
+  /** The ChatML markers' ids, in the chat variant. */
+  chat?: { imStartId: number; imEndId: number };
   /** Byte-level spellings of the complete pre-tokenized words of the corpus (" support", "."). */
   corpusWords: Set<string>;
 }
@@ -81,7 +93,7 @@ const MAX_MERGES = 700;
  * Classic BPE training. Ties between equally frequent pairs are broken by string
  * order so the vocabulary never depends on Map iteration details.
  */
-export function trainVocabulary(): Vocabulary {
+export function trainVocabulary({ chat = false }: { chat?: boolean } = {}): Vocabulary {
   const wordCounts = new Map<string, number>();
   for (const match of CORPUS.matchAll(PRETOKENIZE)) {
     const symbols = toSymbols(match[0]);
@@ -129,26 +141,32 @@ export function trainVocabulary(): Vocabulary {
   }
 
   tokens.push(EOS_TOKEN);
-  return { tokens, merges, eosId: tokens.length - 1, corpusWords: new Set(wordCounts.keys()) };
+  const eosId = tokens.length - 1;
+  if (!chat) return { tokens, merges, eosId, corpusWords: new Set(wordCounts.keys()) };
+  tokens.push(IM_START, IM_END);
+  return { tokens, merges, eosId, chat: { imStartId: eosId + 1, imEndId: eosId + 2 }, corpusWords: new Set(wordCounts.keys()) };
 }
 
-/** tokenizer.json and tokenizer_config.json, laid out like microsoft/phi-2's. */
+/**
+ * tokenizer.json and tokenizer_config.json, laid out like microsoft/phi-2's; the chat variant adds
+ * ChatML's markers as special tokens, its chat template, and `<|im_end|>` as its end of turn.
+ */
 export function tokenizerFiles(vocab: Vocabulary): { tokenizer: object; tokenizerConfig: object } {
-  const specialDecoder = {
-    content: EOS_TOKEN,
+  const specialDecoder = (content: string) => ({
+    content,
     single_word: false,
     lstrip: false,
     rstrip: false,
     normalized: false,
     special: true,
-  };
-  const special = { id: vocab.eosId, ...specialDecoder };
+  });
+  const specials: [number, string][] = [[vocab.eosId, EOS_TOKEN], ...(vocab.chat ? ([[vocab.chat.imStartId, IM_START], [vocab.chat.imEndId, IM_END]] as [number, string][]) : [])];
   const byteLevel = { add_prefix_space: false, trim_offsets: true, use_regex: true };
   const tokenizer = {
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: [special],
+    added_tokens: specials.map(([id, content]) => ({ id, ...specialDecoder(content) })),
     normalizer: null,
     pre_tokenizer: { type: 'ByteLevel', ...byteLevel },
     post_processor: { type: 'ByteLevel', ...byteLevel, trim_offsets: false },
@@ -168,10 +186,11 @@ export function tokenizerFiles(vocab: Vocabulary): { tokenizer: object; tokenize
   };
   const tokenizerConfig = {
     add_prefix_space: false,
-    added_tokens_decoder: { [vocab.eosId]: specialDecoder },
+    added_tokens_decoder: Object.fromEntries(specials.map(([id, content]) => [id, specialDecoder(content)])),
     bos_token: EOS_TOKEN,
     clean_up_tokenization_spaces: true,
-    eos_token: EOS_TOKEN,
+    eos_token: vocab.chat ? IM_END : EOS_TOKEN,
+    ...(vocab.chat ? { chat_template: CHATML_TEMPLATE } : {}),
     model_max_length: MODEL_MAX_LENGTH,
     return_token_type_ids: false,
     tokenizer_class: 'CodeGenTokenizer',

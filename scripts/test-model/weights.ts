@@ -107,7 +107,8 @@ export function ropeTables(c: PhiConfig): RopeTables {
 export function tokenBias(vocab: Vocabulary): Float32Array {
   const bias = new Float32Array(vocab.tokens.length);
   vocab.tokens.forEach((symbol, id) => {
-    bias[id] = symbol === EOS_TOKEN ? -20 : classBias(symbol, vocab.corpusWords.has(symbol));
+    // Like EOS, the chat markers stay out of replies: a reply runs to its token limit, as phi-tiny's do.
+    bias[id] = symbol === EOS_TOKEN || id === vocab.chat?.imStartId || id === vocab.chat?.imEndId ? -20 : classBias(symbol, vocab.corpusWords.has(symbol));
   });
   return bias;
 }

@@ -12,6 +12,8 @@ export const EXPORT_FORMAT = 'phi-chat';
 export const EXPORT_VERSION = GROUP_EXPORT_VERSION;
 const MAX_FILE_CHARS = 200_000_000;
 const MAX_TEXT = MAX_MESSAGE_CHARS;
+/** A prompt's format and note are one short sentence each. */
+const MAX_NOTE = 1000;
 /**
  * The times an import accepts: none before 2000 (older than the app, or a time in seconds read as
  * milliseconds) and none over a day ahead of this device's clock (another device's clock may run
@@ -116,6 +118,8 @@ function prompt(v: Json, path: string): PromptInfo {
   const info: PromptInfo = { text: str(v.text, `${path}.text`, MAX_TEXT), tokens: count(v.tokens, `${path}.tokens`), turnsUsed: count(v.turnsUsed, `${path}.turnsUsed`) };
   if (typeof v.summarized === 'boolean') info.summarized = v.summarized;
   if (v.foldTurns !== undefined) info.foldTurns = count(v.foldTurns, `${path}.foldTurns`);
+  if (v.format !== undefined) info.format = str(v.format, `${path}.format`, MAX_NOTE);
+  if (v.note !== undefined) info.note = str(v.note, `${path}.note`, MAX_NOTE);
   return info;
 }
 
