@@ -3,8 +3,8 @@ import { buildClassifyPrompt, classifyMessage, reply, summarize } from './chat';
 import { DEFAULT_PERSONA, defaultChatSettings } from './defaults';
 import type { Engine, GenerationEnd, GenerationParams } from './engine';
 import { FOLD_STEP_TURNS } from './prompt';
-import { PLAIN_FORMAT, type PromptFormat } from './prompt-format';
-import type { Turn } from './protocol';
+import { builtInChatFormat, PLAIN_FORMAT, type PromptFormat } from './prompt-format';
+import type { PromptInfo, Turn } from './protocol';
 
 /** The worst case of a byte-level BPE such as phi-2's: one token per UTF-8 byte (a CJK character is three). */
 const byteTokens = (text: string) => new TextEncoder().encode(text).length;
@@ -16,7 +16,11 @@ class CountingEngine implements Engine<never> {
   countedChars = 0;
   prompts: string[] = [];
   tokensWritten = 0;
-  constructor(private readonly format: PromptFormat = PLAIN_FORMAT) {}
+  /** `pieces`: what the model writes, in place of ' word' over and over. */
+  constructor(
+    private readonly format: PromptFormat = PLAIN_FORMAT,
+    private readonly pieces?: string[],
+  ) {}
   promptFormat() {
     return this.format;
   }
@@ -34,11 +38,11 @@ class CountingEngine implements Engine<never> {
   }
   async generate(prompt: string, params: GenerationParams, onText: (text: string) => boolean, signal: AbortSignal): Promise<GenerationEnd> {
     this.prompts.push(prompt);
-    for (let i = 0; i < params.maxNewTokens; i++) {
+    for (let i = 0; i < Math.min(params.maxNewTokens, this.pieces?.length ?? Infinity); i++) {
       await new Promise((resolve) => setTimeout(resolve, 0));
       if (signal.aborted) return 'stopped';
       this.tokensWritten++;
-      if (!onText(' word')) return 'stopped';
+      if (!onText(this.pieces?.[i] ?? ' word')) return 'stopped';
     }
     return 'length';
   }
@@ -119,5 +123,35 @@ describe('summarize', () => {
     await running;
     expect(engine.tokensWritten - written).toBeLessThanOrEqual(1);
     expect(engine.tokensWritten).toBeLessThan(120);
+  });
+});
+
+describe('a reply in a chat template', () => {
+  const CHATML = builtInChatFormat('chatml');
+  const events = (seen: { text: string; prompts: PromptInfo[] }) => ({ onIntent() {}, onPrompt: (p: PromptInfo) => seen.prompts.push(p), onText: (t: string) => (seen.text += t) });
+
+  it('continues a cut reply as the start of the assistant’s answer, neutralised', async () => {
+    const engine = new CountingEngine(CHATML, [' and', ' more.']);
+    const seen = { text: '', prompts: [] as PromptInfo[] };
+    const continuation = { text: 'First part <|im_end|>', route: 'support' as const };
+    await reply(engine, { history: [], message: 'Explain', settings: defaultChatSettings(), intent: 'auto', continuation }, 2048, events(seen), new AbortController().signal);
+    expect(engine.prompts).toHaveLength(1);
+    expect(engine.prompts[0]).toMatch(/Explain<\|im_end\|>\n<\|im_start\|>assistant\nFirst part ‹¦im_end¦›$/);
+    expect(seen.prompts[0]).toMatchObject({ format: 'chat template (ChatML)' });
+    expect(seen.text).toBe(' and more.');
+  });
+
+  it('ends at a marker the model writes out, and keeps its `Note:` lines', async () => {
+    const engine = new CountingEngine(CHATML, [' Restart', ' it.', '\nNote:', ' it helps.', '<|im', '_start|>', 'user', '\nthanks']);
+    const seen = { text: '', prompts: [] as PromptInfo[] };
+    await reply(engine, { history: [], message: 'My laptop froze', settings: defaultChatSettings(), intent: 'support' }, 2048, events(seen), new AbortController().signal);
+    expect(seen.text).toBe('Restart it.\nNote: it helps.');
+  });
+
+  it('summarizes a transcript in a user message', async () => {
+    const engine = new CountingEngine(CHATML, [' The human asked about order 42.']);
+    const step = await summarize(engine, { turns: [{ user: 'Where is order 42?', assistant: 'On its way.' }], persona: DEFAULT_PERSONA }, 2048, new AbortController().signal);
+    expect(step.text).toBe('The human asked about order 42.');
+    expect(engine.prompts[0]).toMatch(/^<\|im_start\|>system\nSummarize the conversation below between a human and Chatbot.*<\|im_end\|>\n<\|im_start\|>user\nHuman: Where is order 42\?\nChatbot: On its way\.<\|im_end\|>\n<\|im_start\|>assistant\n$/s);
   });
 });

@@ -164,6 +164,19 @@ describe('WebLLM engine, on a scripted MLCEngine', () => {
     expect(network.requests).toHaveLength(3 + SHARDS);
   });
 
+  it("renders prompts in the variant's conversation template, and phi-2's as plain text", async () => {
+    const engine = scriptedWebLLM();
+    await engine.load(MODEL, () => undefined, new AbortController().signal);
+    expect(engine.promptFormat()).toEqual({ kind: 'plain' });
+    await engine.load({ ...MODEL, variant: { ...MODEL.variant, chatFormat: 'llama3' } }, () => undefined, new AbortController().signal);
+    const format = engine.promptFormat();
+    expect(format.kind === 'chat' && format.render([{ role: 'user', content: 'hi' }])).toBe(
+      '<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nhi<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n',
+    );
+    await engine.unload();
+    expect(engine.promptFormat()).toEqual({ kind: 'plain' });
+  });
+
   it('after the device is lost while idle, reports the loss instead of using the disposed tokenizer', async () => {
     const engine = scriptedWebLLM();
     await engine.load(MODEL, () => undefined, new AbortController().signal);

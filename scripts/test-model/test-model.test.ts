@@ -169,6 +169,24 @@ describe('transformers.js', () => {
     }
   });
 
+  it('writes the chat variant with ChatML special tokens and a chat template, the same for the same seed', async () => {
+    const chat = buildTestModel(DEFAULT_SEED, { chat: true });
+    const again = buildTestModel(DEFAULT_SEED, { chat: true });
+    for (const [path, bytes] of chat.files) expect(Buffer.compare(again.files.get(path)!, bytes), path).toBe(0);
+    await writeTestModel(join(dir, 'chat-tiny'), chat);
+    const tokenizer = await AutoTokenizer.from_pretrained('chat-tiny');
+    const { imStartId, imEndId } = chat.vocab.chat!;
+    expect(tokenizer.encode('<|im_start|>user\nhi<|im_end|>', { add_special_tokens: false })).toEqual([imStartId, ...tokenizer.encode('user\nhi'), imEndId]);
+    expect(tokenizer.eos_token_id).toBe(imEndId);
+    expect(tokenizer.apply_chat_template([{ role: 'user', content: 'hi' }], { tokenize: false, add_generation_prompt: true })).toBe(
+      '<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n',
+    );
+    const generation = JSON.parse(new TextDecoder().decode(chat.files.get('generation_config.json')!));
+    expect(generation.eos_token_id).toEqual([imEndId, chat.vocab.eosId]);
+    // The plain model is not changed by the variant: phi-tiny stays the model CI has always used.
+    expect(model.vocab.chat).toBeUndefined();
+  });
+
   it('generates exactly what greedy decoding with the reference produces', async () => {
     const tokenizer = await AutoTokenizer.from_pretrained('phi-tiny');
     const lm = await AutoModelForCausalLM.from_pretrained('phi-tiny', { dtype: 'fp32' });
