@@ -39,10 +39,10 @@ describe('export and import', () => {
     expect(back.messages).toEqual([messages[1], messages[0]]);
   });
 
-  it('keeps the KV cache counts of a reply and its prompt (Details shows them after an import too)', () => {
+  it('keeps the KV cache counts of a reply and its prompt, and the prompt format (Details shows them after an import too)', () => {
     const reply: AssistantMessage = {
       ...(messages[0] as AssistantMessage),
-      prompt: { text: 'Human: hi', tokens: 40, turnsUsed: 3, foldTurns: 2 },
+      prompt: { text: 'Human: hi', tokens: 40, turnsUsed: 3, foldTurns: 2, format: 'plain text (Human: / Chatbot:)', note: "The model's chat template could not be rendered." },
       stats: {
         promptTokens: 40, replyTokens: 5, classifyMs: 3, firstTokenMs: 9, prefillTokensPerSecond: 100, decodeTokensPerSecond: 20,
         classifyPrefill: { cached: 12, computed: 8 }, replyPrefill: { cached: 30, computed: 10 },
