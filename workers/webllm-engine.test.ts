@@ -139,6 +139,13 @@ class ScriptedWebLLM {
   }
 
   async interruptGenerate() {}
+
+  /** One step whose top tokens are the biased ones, each with a log-probability told by its id. */
+  readonly completions = {
+    create: async ({ logit_bias }: { logit_bias: Record<string, number> }) => ({
+      choices: [{ logprobs: { content: [{ top_logprobs: Object.keys(logit_bias).map((id) => ({ token: this.pipeline!.tokenizer.decode(Int32Array.of(Number(id))), logprob: -Number(id) })) }] } }],
+    }),
+  };
 }
 
 let network: Network;
@@ -175,6 +182,14 @@ describe('WebLLM engine, on a scripted MLCEngine', () => {
     );
     await engine.unload();
     expect(engine.promptFormat()).toEqual({ kind: 'plain' });
+  });
+
+  it('scores each label by its token after the prompt, which a tokenizer may spell otherwise at the start of a text', async () => {
+    const engine = scriptedWebLLM();
+    await engine.load(MODEL, () => undefined, new AbortController().signal);
+    // This tokenizer gives a word's length per word: alone, " joke" is two tokens (an empty word first).
+    expect(engine.countTokens(' joke')).toBe(2);
+    expect(await engine.scoreContinuations('The category is', [' joke', ' sales', ' support'])).toEqual([-4, -5, -7]);
   });
 
   it('after the device is lost while idle, reports the loss instead of using the disposed tokenizer', async () => {
