@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, normalize } from 'node:path';
-import { CodeGenTokenizer, env } from '@huggingface/transformers';
+import { CodeGenTokenizer, env, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestModel, DEFAULT_SEED, writeTestModel } from '../scripts/test-model/build';
 import { scriptedConversation } from '../scripts/scripted-conversation';
@@ -16,7 +16,7 @@ import { reply, summarize } from './chat';
 import { defaultChatSettings } from './defaults';
 import { groupReply } from './group-chat';
 import type { Classification, PromptInfo } from './protocol';
-import { TransformersEngine } from './transformers-engine';
+import { endOfTurnIds, TransformersEngine } from './transformers-engine';
 
 const model = buildTestModel(DEFAULT_SEED, { chat: true });
 const json = (path: string) => JSON.parse(new TextDecoder().decode(model.files.get(path)!));
@@ -83,6 +83,13 @@ describe('a model with a chat template', () => {
     expect(probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
     expect(probabilities.every((p) => p > 0 && p < 1)).toBe(true);
     expect(seen.text).not.toMatch(/<\|/);
+  });
+
+  it('ends a reply at every end-of-turn id: `<|im_end|>` and end-of-text', async () => {
+    const engine = await loaded();
+    // What the engine loaded from the folder: generation_config.json's list, config.json's and the tokenizer's eos.
+    const { model: lm, tokenizer: loadedTokenizer } = (engine as unknown as { ready(): { model: PreTrainedModel; tokenizer: PreTrainedTokenizer } }).ready();
+    expect([...endOfTurnIds(lm, loadedTokenizer)].sort()).toEqual([model.vocab.chat!.imEndId, model.vocab.eosId].sort());
   });
 
   it('keeps reusing the KV cache from turn to turn', async () => {

@@ -371,7 +371,7 @@ function inputs(ids: number[], pastLength: number) {
  * models: Qwen2.5 ends at `<|im_end|>` 151645 and `<|endoftext|>` 151643), config.json's, and the
  * tokenizer's `eos_token`.
  */
-function endOfTurnIds(model: PreTrainedModel, tokenizer: PreTrainedTokenizer): Set<number> {
+export function endOfTurnIds(model: PreTrainedModel, tokenizer: PreTrainedTokenizer): Set<number> {
   const ids = new Set<number>();
   const add = (value: unknown) => {
     for (const id of Array.isArray(value) ? value : [value]) if (typeof id === 'number') ids.add(id);
