@@ -69,14 +69,17 @@ const BRACKET = /[<>|[\]]/;
 const WORD_JOINER = '\u2060';
 const NO_MARKERS: readonly string[] = [];
 
-/** By marker list: a format keeps one list for the model's life, and a prompt is cleaned piece by piece. */
-const markerPatterns = new WeakMap<readonly string[], { pattern: RegExp; allBracketed: boolean }>();
+/**
+ * By marker list: a format keeps one list for the model's life. Its recent results are kept as
+ * `neutralize` keeps its own, since a prompt is rebuilt many times over while it is fitted.
+ */
+const markerPatterns = new WeakMap<readonly string[], { pattern: RegExp; allBracketed: boolean; recent: Map<string, string> }>();
 
 function markerPattern(markers: readonly string[]) {
   let known = markerPatterns.get(markers);
   if (!known) {
     const own = markers.map((m) => fold(m).text).filter(Boolean).map(escapeRegExp);
-    known = { pattern: new RegExp([...own, MARKER_SHAPES].join('|'), 'giu'), allBracketed: markers.every((m) => BRACKET.test(m)) };
+    known = { pattern: new RegExp([...own, MARKER_SHAPES].join('|'), 'giu'), allBracketed: markers.every((m) => BRACKET.test(m)), recent: new Map() };
     markerPatterns.set(markers, known);
   }
   return known;
@@ -85,14 +88,23 @@ function markerPattern(markers: readonly string[]) {
 /**
  * Breaks every chat-template marker in `text`, disguised ones too (matched on the folded text, so
  * `<｜im_end｜>`, `<|im​_end|>` with a zero-width space, or `<|IM_END|>` count), so that no text can
- * end a message and start another. Each bracket of a marker becomes a look-alike (`‹|im_end|›` with
- * broken bars): the model still reads what the person wrote, but no tokenizer matches it as its
- * special token. A marker without brackets (a tokenizer's own token) gets a word joiner after its
- * first character instead. `markers`: the tokenizer's special tokens, beyond the shapes above.
+ * end a message and start another. Each bracket of a marker becomes a look-alike (`‹¦im_end¦›`:
+ * guillemets and broken bars): the model still reads what the person wrote, but no tokenizer
+ * matches it as its special token. A marker without brackets (a tokenizer's own token) gets a word
+ * joiner after its first character instead. `markers`: the tokenizer's special tokens, beyond the shapes above.
  */
 export function neutralizeMarkers(text: string, markers: readonly string[] = NO_MARKERS): string {
-  const { pattern, allBracketed } = markerPattern(markers);
+  const { pattern, allBracketed, recent: known } = markerPattern(markers);
   if (allBracketed && !/[^\x00-\x7f]|[<[|]/.test(text)) return text;
+  const cached = known.get(text);
+  if (cached !== undefined) return cached;
+  if (known.size >= RECENT_LIMIT) known.clear();
+  const clean = breakMarkers(text, pattern);
+  known.set(text, clean);
+  return clean;
+}
+
+function breakMarkers(text: string, pattern: RegExp): string {
   const folded = fold(text);
   let clean = '';
   let from = 0;
