@@ -133,7 +133,9 @@ export async function sendAndWait(page: Page, text: string, timeoutMs = 30 * 60_
       const wire = (window as unknown as { __bench: PageRecords }).__bench.wire.slice(from);
       const sent = wire.filter((r) => r.direction === 'sent' && r.type !== 'stop');
       const ended = new Set(wire.filter((r) => r.direction === 'received' && ['done', 'error', 'loaded'].includes(r.type)).map((r) => r.id));
-      return sent.some((r) => r.type === 'chat') && sent.every((r) => ended.has(r.id));
+      // Quiet for a moment too: the app asks for a summary only once the reply is saved, after its `done`.
+      const quiet = performance.now() - (wire.at(-1)?.t ?? 0) > 300;
+      return sent.some((r) => r.type === 'chat') && sent.every((r) => ended.has(r.id)) && quiet;
     },
     before,
     { polling: 100, timeout: timeoutMs },
