@@ -3,6 +3,7 @@ import type { Engine } from './engine';
 import { chooseEngine, type GpuProbe } from './engine-select';
 import { groupReply, summarizeGroup } from './group-chat';
 import { describeError, ExplainedError, GpuDeviceLostError, LoadCancelledError } from './errors';
+import { textBatches } from './text-batches';
 import type { ChatRequest, EngineInfo, GroupChatRequest, GpuFailure, LoadRequest, ModelSource, Request, Response, SummarizeRequest } from './protocol';
 import { variantLabel, type WebLLMModel } from './webllm-models';
 
@@ -12,6 +13,9 @@ export interface EngineFactory {
   transformers(options: { kvReuse: boolean }): Engine<ModelSource>;
   webllm(): Promise<Engine<WebLLMModel>>;
 }
+
+/** A reply's text goes to the UI at most this often, about once a frame (see `textBatches`). */
+const TEXT_INTERVAL_MS = 16;
 
 interface LoadedEngine {
   engine: Engine<unknown>;
@@ -95,6 +99,7 @@ export function createHandler(
   /** Runs a reply or a summary on the loaded model, streaming what it writes. */
   async function generate(id: number, request: ChatRequest | SummarizeRequest | GroupChatRequest, signal: AbortSignal) {
     if (!current) throw new Error('No model is loaded yet.');
+    const replyText = textBatches((batch) => post({ id, type: 'token', text: batch }), TEXT_INTERVAL_MS);
     try {
       if (request.type === 'summarize') {
         const { text, folded } = request.group
@@ -112,10 +117,11 @@ export function createHandler(
           {
             onDecision: (decision, prompt) => post({ id, type: 'decision', decision, prompt }),
             onPrompt: (prompt) => post({ id, type: 'prompt', prompt }),
-            onText: (text) => post({ id, type: 'token', text }),
+            onText: replyText.push,
           },
           signal,
         );
+        replyText.flush();
         post({ id, type: 'done', stopReason, stats });
         return;
       }
@@ -126,12 +132,15 @@ export function createHandler(
         {
           onIntent: (classification) => post({ id, type: 'intent', classification }),
           onPrompt: (prompt) => post({ id, type: 'prompt', prompt }),
-          onText: (text) => post({ id, type: 'token', text }),
+          onText: replyText.push,
         },
         signal,
       );
+      replyText.flush();
       post({ id, type: 'done', stopReason, stats });
     } catch (error) {
+      // What was written before the failure is shown, ahead of the error.
+      replyText.flush();
       if (!(error instanceof GpuDeviceLostError)) throw error;
       // The engine died with its device; the next load chooses again, knowing this happened.
       gpuLosses++;

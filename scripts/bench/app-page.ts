@@ -3,8 +3,8 @@
  * it from inside the page: the messages between the UI and its worker, main-thread long tasks,
  * IndexedDB writes, and when the reply's text changes on screen.
  */
-import type { BrowserContext, Page } from '@playwright/test';
-import type { ReplyStats } from '../../workers/protocol';
+import { expect, type BrowserContext, type Page } from '@playwright/test';
+import type { PromptInfo, ReplyStats, RouteIntent } from '../../workers/protocol';
 
 /** One message seen on the UI's side of the worker boundary, stamped with `performance.now()`. */
 export interface WireRecord {
@@ -13,7 +13,10 @@ export interface WireRecord {
   type: string;
   direction: 'sent' | 'received';
   stats?: ReplyStats;
-  promptText?: string;
+  prompt?: PromptInfo;
+  /** A token message's text, an intent message's route. */
+  text?: string;
+  route?: RouteIntent;
   threads?: number;
 }
 
@@ -35,8 +38,18 @@ function instrument() {
     constructor(url: string | URL, options?: WorkerOptions) {
       super(url, options);
       this.addEventListener('message', (event: MessageEvent) => {
-        const data = event.data as { id: number; type: string; stats?: ReplyStats; prompt?: { text: string }; info?: { threads?: number } };
-        records.wire.push({ t: performance.now(), id: data.id, type: data.type, direction: 'received', stats: data.stats, promptText: data.prompt?.text, threads: data.info?.threads });
+        const data = event.data as { id: number; type: string; stats?: ReplyStats; prompt?: PromptInfo; text?: string; classification?: { route: RouteIntent }; info?: { threads?: number } };
+        records.wire.push({
+          t: performance.now(),
+          id: data.id,
+          type: data.type,
+          direction: 'received',
+          stats: data.stats,
+          prompt: data.prompt,
+          text: data.type === 'token' ? data.text : undefined,
+          route: data.classification?.route,
+          threads: data.info?.threads,
+        });
       });
     }
   } as typeof Worker;
@@ -97,7 +110,10 @@ export async function openApp(context: BrowserContext, link: string, generation:
 
 export interface Turn {
   stats: ReplyStats;
-  promptText: string;
+  prompt: PromptInfo;
+  /** The reply as the worker streamed it, and the intent it was written for. */
+  replyText: string;
+  route: RouteIntent;
   /** `performance.now()` in the page when the chat request was posted. */
   sentAt: number;
   /** A summary was written after this reply (older turns were folded). */
@@ -117,7 +133,9 @@ export async function sendAndWait(page: Page, text: string, timeoutMs = 30 * 60_
       const wire = (window as unknown as { __bench: PageRecords }).__bench.wire.slice(from);
       const sent = wire.filter((r) => r.direction === 'sent' && r.type !== 'stop');
       const ended = new Set(wire.filter((r) => r.direction === 'received' && ['done', 'error', 'loaded'].includes(r.type)).map((r) => r.id));
-      return sent.some((r) => r.type === 'chat') && sent.every((r) => ended.has(r.id));
+      // Quiet for a moment too: the app asks for a summary only once the reply is saved, after its `done`.
+      const quiet = performance.now() - (wire.at(-1)?.t ?? 0) > 300;
+      return sent.some((r) => r.type === 'chat') && sent.every((r) => ended.has(r.id)) && quiet;
     },
     before,
     { polling: 100, timeout: timeoutMs },
@@ -128,7 +146,9 @@ export async function sendAndWait(page: Page, text: string, timeoutMs = 30 * 60_
   if (end.type !== 'done' || !end.stats) throw new Error(`The reply to "${text}" ended in ${end.type} without stats.`);
   return {
     stats: end.stats,
-    promptText: wire.find((r) => r.id === chat.id && r.type === 'prompt')?.promptText ?? '',
+    prompt: wire.find((r) => r.id === chat.id && r.type === 'prompt')?.prompt ?? { text: '', tokens: 0, turnsUsed: 0 },
+    replyText: wire.filter((r) => r.id === chat.id && r.type === 'token').map((r) => r.text).join(''),
+    route: wire.find((r) => r.id === chat.id && r.type === 'intent')?.route ?? 'general',
     sentAt: chat.t,
     folded: wire.some((r) => r.direction === 'sent' && r.type === 'summarize'),
   };
@@ -153,5 +173,6 @@ export async function importConversation(page: Page, title: string, turns: { use
   await nav.getByRole('status').filter({ hasText: 'Imported' }).waitFor();
   await nav.getByRole('button', { name: title }).first().click();
   await page.getByRole('heading', { level: 2, name: title }).waitFor();
-  await page.getByRole('article', { name: 'phi-2 replied' }).nth(turns.length - 1).waitFor();
+  // A long conversation is virtualised: it has loaded once its last reply is the one rendered last.
+  await expect(page.getByRole('article', { name: 'phi-2 replied' }).last()).toHaveAttribute('aria-posinset', String(messages.length), { timeout: 60_000 });
 }

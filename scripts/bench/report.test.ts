@@ -5,6 +5,7 @@ describe('bench statistics', () => {
   it('takes the median of odd and even counts', () => {
     expect(median([5, 1, 3])).toBe(3);
     expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([393.4, 393.5])).toBe(393.45);
     expect(median([])).toBeNaN();
   });
 

@@ -1,10 +1,11 @@
 /** Pure helpers of `npm run bench`: statistics, the Markdown report and the SVG chart. */
 
+/** The median; of an even count, the mean of the middle two to three decimals (no `393.45000000000005` in a report). */
 export const median = (values: readonly number[]): number => {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return sorted.length % 2 ? sorted[mid] : Math.round(((sorted[mid - 1] + sorted[mid]) / 2) * 1000) / 1000;
 };
 
 /** `a ÷ b` to three decimals; null when either side was not measured. */

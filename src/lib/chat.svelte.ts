@@ -27,8 +27,11 @@ export type ModelState =
   | { status: 'ready'; info: EngineInfo; reason: string; gpuFailure?: GpuFailure }
   | { status: 'error'; message: string; detail?: string };
 
-/** A streamed reply is written to IndexedDB at most this often, and once more when it ends. */
-const SAVE_INTERVAL_MS = 300;
+/**
+ * A streamed reply is written to IndexedDB at most this often, and once more when it ends: two
+ * writes a second, so a reload loses at most half a second of it (issue 8 allows three).
+ */
+const SAVE_INTERVAL_MS = 500;
 
 /** A completed turn and the id of the message that opened it. */
 export interface IndexedTurn {
