@@ -34,8 +34,9 @@ class ScriptedWorker {
 }
 
 /** Waits until no reply is in flight (the scripted answers and their saves have all landed). */
+/** Waits until no reply is in flight and no model is loading (a lost GPU reloads in the background). */
 async function settle(chat: ChatState) {
-  for (let i = 0; i < 500 && (chat.busy || i === 0); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  for (let i = 0; i < 500 && (chat.busy || chat.model.status === 'loading' || i === 0); i++) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
 describe('ChatState', () => {
