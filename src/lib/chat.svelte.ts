@@ -17,11 +17,11 @@ import { indexedLinesOf, linesOf } from './group-lines';
 import { InferenceClient, WORKER_CRASHED } from './inference-client';
 import { Library } from './library.svelte';
 import { isSendable } from './limits';
-import { listCachedModels } from '../../workers/weights-store';
+import { storedFileUrls } from '../../workers/weights-store';
 import { DEFAULT_GENERATION } from '../../workers/defaults';
 import type { CatalogModel } from './model-catalog';
 import { checkFit, type Fit } from './model-fit';
-import { choiceCatalogModel, choiceLoadModel, choiceSource, sameChoice, saveChoice, type ModelChoice } from './model-source';
+import { choiceCatalogModel, choiceLoadModel, choiceSource, isStored, sameChoice, saveChoice, type ModelChoice } from './model-source';
 import { effectiveGeneration, loadSettings, normalizeSettings, saveSettings } from './settings';
 import type { AssistantMessage, Message, Participant } from './store/types';
 import { replySaver } from './reply-saver';
@@ -202,7 +202,7 @@ export class ChatState {
     const build = engine === 'gpu' ? model.gpu : choice.kind === 'catalog' && choice.cpuSource ? undefined : model.cpu;
     if (!build) return { fits: true };
     const [stored, estimate] = await Promise.all([
-      engine === 'cpu' ? listCachedModels().then((models) => models.some((m) => m.model === model.cpu?.source.id), () => false) : false,
+      engine === 'cpu' && model.cpu ? storedFileUrls().then((urls) => isStored(model.cpu!.source, urls), () => false) : false,
       navigator.storage?.estimate?.().catch(() => ({}) as StorageEstimate) ?? ({} as StorageEstimate),
     ]);
     const freeBytes = estimate.quota !== undefined && estimate.usage !== undefined ? estimate.quota - estimate.usage : undefined;

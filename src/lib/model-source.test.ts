@@ -6,6 +6,7 @@ import {
   choiceSource,
   DEFAULT_CHOICE,
   DEFAULT_SOURCE,
+  isStored,
   modelDisplayName,
   readChoice,
   resolveChoice,
@@ -84,5 +85,15 @@ describe('model choice', () => {
     expect(modelDisplayName(DEFAULT_SOURCE.id)).toBe('phi-2');
     expect(modelDisplayName('SmolLM2-360M-Instruct-q4f32_1-MLC')).toBe('SmolLM2 360M Instruct');
     expect(modelDisplayName('http://127.0.0.1:4173/models/phi-tiny/')).toBe('phi-tiny');
+  });
+});
+
+describe('stored models', () => {
+  it('finds a source’s files in the weights store by the URLs they were downloaded from', () => {
+    const urls = ['https://huggingface.co/BricksDisplay/phi-2-q4/resolve/main/config.json', 'http://127.0.0.1:4320/models/phi-tiny/onnx/model.onnx'];
+    expect(isStored(DEFAULT_SOURCE, urls)).toBe(true);
+    expect(isStored({ id: 'http://127.0.0.1:4320/models/phi-tiny/', dtype: 'fp32', file: 'model', externalData: false }, urls)).toBe(true);
+    expect(isStored({ id: 'http://127.0.0.1:4320/models/phi-tiny-b/', dtype: 'fp32', file: 'model', externalData: false }, urls)).toBe(false);
+    expect(isStored({ id: 'onnx-community/Qwen2.5-0.5B-Instruct', dtype: 'q8', file: 'model', externalData: false }, urls)).toBe(false);
   });
 });

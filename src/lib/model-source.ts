@@ -34,6 +34,21 @@ export function validateModelUrl(input: string, base: string): string {
   return url.href.endsWith('/') ? url.href : `${url.href}/`;
 }
 
+/**
+ * The URL the engine downloads a source's files under, which prefixes their keys in the weights
+ * store: the folder itself, or the hub repository's `resolve/main/` (as transformers-engine.ts builds it).
+ */
+export function sourceFolderUrl(source: ModelSource): string {
+  if (/^https?:\/\//i.test(source.id)) return source.id.endsWith('/') ? source.id : `${source.id}/`;
+  return `https://huggingface.co/${source.id}/resolve/main/`;
+}
+
+/** Whether any file of the source is in the weights store, from the stored files' URLs. */
+export function isStored(source: ModelSource, storedUrls: readonly string[]): boolean {
+  const folder = sourceFolderUrl(source);
+  return storedUrls.some((url) => url.startsWith(folder));
+}
+
 /** A name short enough for a status line: the folder's or repository's last path segment. */
 export function shortModelName(id: string): string {
   return id.split('/').filter(Boolean).at(-1) ?? id;
