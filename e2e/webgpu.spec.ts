@@ -2,12 +2,15 @@ import type { Route } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, SWIFTSHADER_ARGS } from './browser';
 import { expect, expectChatToWork, modelLink, recordWebLLMRequests, test } from './fixtures';
 
+// The generated model as phi-2's CPU build, so that phi-2's GPU builds are tried first.
+const PHI2_LINK = `${modelLink()}&as=phi-2`;
+
 // SwiftShader: a software WebGPU adapter, without shader-f16.
 test.use({ launchOptions: { executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, ...SWIFTSHADER_ARGS] } });
 
 test('picks phi-2 q4f32, tries WebLLM on the mirror, reports why it failed, falls back to the CPU and chats', async ({ page, context }) => {
   const requests = recordWebLLMRequests(context);
-  await page.goto(modelLink());
+  await page.goto(PHI2_LINK);
   await page.getByRole('button', { name: 'Load model' }).click();
 
   await expect(page.getByLabel('Engine')).toContainText(/CPU \(WASM, \d+ threads?\) · phi-tiny fp32 · transformers\.js · the GPU model did not load/, {
@@ -26,7 +29,7 @@ test('picks phi-2 q4f32, tries WebLLM on the mirror, reports why it failed, fall
 
 test('forcing CPU (WASM) skips WebLLM entirely, says so, and is remembered', async ({ page, context }) => {
   const requests = recordWebLLMRequests(context);
-  await page.goto(modelLink());
+  await page.goto(PHI2_LINK);
   await page.getByRole('radio', { name: 'CPU (WASM)' }).check();
   await page.getByRole('button', { name: 'Load model' }).click();
   await expect(page.getByLabel('Engine')).toContainText(/CPU \(WASM, \d+ threads?\) · phi-tiny fp32 · transformers\.js · CPU forced in settings/, {
@@ -41,7 +44,7 @@ test('forcing CPU (WASM) skips WebLLM entirely, says so, and is remembered', asy
 });
 
 test('forcing the GPU when WebLLM cannot load is an error that says what to do, with nothing loaded behind it', async ({ page }) => {
-  await page.goto(modelLink());
+  await page.goto(PHI2_LINK);
   await page.getByRole('radio', { name: 'GPU (WebLLM)' }).check();
   await page.getByRole('button', { name: 'Load model' }).click();
   const alert = page.getByRole('alert');
@@ -55,7 +58,7 @@ test('forcing the GPU when WebLLM cannot load is an error that says what to do, 
 });
 
 test('quick engine switches end on the last choice, with one model loaded', async ({ page }) => {
-  await page.goto(modelLink());
+  await page.goto(PHI2_LINK);
   await page.getByRole('button', { name: 'Load model' }).click();
   await expect(page.getByLabel('Engine')).toContainText('transformers.js', { timeout: 60_000 });
 
@@ -76,7 +79,7 @@ test('cancelling a GPU load mid-download stops it: the CPU model loads and the m
     if (route.request().url().endsWith('/mlc-chat-config.json')) held.config = route;
     else await route.fulfill({ status: 404 });
   });
-  await page.goto(modelLink());
+  await page.goto(PHI2_LINK);
   await page.getByRole('button', { name: 'Load model' }).click();
   await expect.poll(() => held.config !== undefined, { timeout: 60_000 }).toBe(true);
 

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { chooseEngine, type AdapterDescription, type GpuProbe } from './engine-select';
+import { CATALOG, PHI2 } from '../src/lib/model-catalog';
+import { chooseEngine, type AdapterDescription, type GpuCandidate, type GpuProbe } from './engine-select';
 import type { EnginePreference } from './protocol';
+
+const gpuCandidate = (id: string): GpuCandidate => {
+  const model = CATALOG.find((m) => m.id === id)!;
+  return { name: model.name, variants: model.gpu?.variants ?? [] };
+};
+const phi2 = gpuCandidate(PHI2.id);
 
 const MiB = 2 ** 20;
 const GiB = 1024 * MiB;
@@ -89,7 +96,7 @@ describe('chooseEngine', () => {
   ];
 
   it.each(table)('%s', async (_name, preference, probe, losses, expected) => {
-    const choice = await chooseEngine(preference, async () => probe, losses);
+    const choice = await chooseEngine(preference, async () => probe, losses, phi2);
     expect({ engine: choice.engine, reason: choice.reason, ...(choice.engine === 'webllm' ? { variant: choice.variant.id } : {}) }).toEqual(expected);
   });
 
@@ -98,7 +105,45 @@ describe('chooseEngine', () => {
     await chooseEngine('wasm', async () => {
       probed = true;
       return adapter();
-    });
+    }, 0, phi2);
     expect(probed).toBe(false);
+  });
+});
+
+describe('chooseEngine for a model other than phi-2', () => {
+  const qwen = gpuCandidate('qwen2.5-0.5b-instruct');
+  const choose = async (preference: EnginePreference, probe: GpuProbe, model: GpuCandidate) => {
+    const choice = await chooseEngine(preference, async () => probe, 0, model);
+    return { engine: choice.engine, reason: choice.reason, ...(choice.engine === 'webllm' ? { variant: choice.variant.id } : {}) };
+  };
+
+  it('takes its f16 build where the adapter has shader-f16, and its f32 build where not', async () => {
+    expect(await choose('auto', adapter(), qwen)).toEqual({ engine: 'webllm', variant: 'Qwen2.5-0.5B-Instruct-q4f16_1-MLC', reason: 'this adapter has shader-f16' });
+    expect(await choose('auto', swiftShader, qwen)).toEqual({ engine: 'webllm', variant: 'Qwen2.5-0.5B-Instruct-q4f32_1-MLC', reason: 'no shader-f16 on this adapter' });
+  });
+
+  it('keeps a build meant for small buffers and little memory, having no 1k variant to go to', async () => {
+    const small = adapter({ deviceMemoryGiB: 1, limits: { maxStorageBufferBindingSize: 128 * MiB } });
+    expect(await choose('auto', small, qwen)).toEqual({ engine: 'webllm', variant: 'Qwen2.5-0.5B-Instruct-q4f16_1-MLC', reason: 'this adapter has shader-f16' });
+  });
+
+  it('goes to the CPU, without probing, for a model with no GPU build; refuses when the GPU is forced', async () => {
+    const cpuOnly: GpuCandidate = { name: 'phi-tiny', variants: [] };
+    let probed = false;
+    const choice = await chooseEngine('auto', async () => {
+      probed = true;
+      return adapter();
+    }, 0, cpuOnly);
+    expect(choice).toEqual({ engine: 'transformers.js', reason: 'phi-tiny has no GPU build' });
+    expect(probed).toBe(false);
+    expect(await choose('webgpu', adapter(), cpuOnly)).toEqual({ engine: 'none', reason: 'phi-tiny has no GPU build' });
+  });
+
+  it('says so when every GPU build needs shader-f16 and the adapter lacks it', async () => {
+    const f16Only: GpuCandidate = { name: 'SmolLM2 360M Instruct', variants: gpuCandidate('smollm2-360m-instruct').variants.filter((v) => v.requiresShaderF16) };
+    expect(await choose('auto', swiftShader, f16Only)).toEqual({
+      engine: 'transformers.js',
+      reason: 'every GPU build of SmolLM2 360M Instruct needs shader-f16, which this adapter lacks',
+    });
   });
 });

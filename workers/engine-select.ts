@@ -1,5 +1,5 @@
 import type { EnginePreference } from './protocol';
-import { PHI2_VARIANTS, type Phi2Variant } from './webllm-models';
+import type { WebLLMVariant } from './webllm-models';
 
 /** What the worker found out about WebGPU, as plain data so the choice below is testable. */
 export type GpuProbe =
@@ -25,7 +25,7 @@ export interface AdapterLimits {
 }
 
 export type EngineChoice =
-  | { engine: 'webllm'; variant: Phi2Variant; reason: string }
+  | { engine: 'webllm'; variant: WebLLMVariant; reason: string }
   | { engine: 'transformers.js'; reason: string }
   /** The user forced the GPU, and it cannot run here. */
   | { engine: 'none'; reason: string };
@@ -56,20 +56,30 @@ const MEMORY_HEADROOM = 2;
 /** After this many lost GPU devices in one session, Auto stops trying the GPU. */
 const GPU_LOSSES_BEFORE_CPU = 2;
 
+/** The model being loaded, as far as choosing its engine goes. */
+export interface GpuCandidate {
+  name: string;
+  /** Its WebLLM builds; none for a model WebLLM does not serve. */
+  variants: readonly WebLLMVariant[];
+}
+
 /**
- * Picks the engine and, for WebLLM, the phi-2 variant, with a reason short enough for the status
+ * Picks the engine and, for WebLLM, the model's variant, with a reason short enough for the status
  * line. `auto` prefers the GPU and falls back to the CPU; `webgpu` never falls back (the caller
- * reports `none` as an error); `wasm` never touches the GPU, not even to probe it.
+ * reports `none` as an error); `wasm` never touches the GPU, not even to probe it, and neither
+ * does a model with no GPU build.
  */
 export async function chooseEngine(
   preference: EnginePreference,
   probeGpu: () => Promise<GpuProbe>,
-  gpuLosses = 0,
+  gpuLosses: number,
+  model: GpuCandidate,
 ): Promise<EngineChoice> {
   if (preference === 'wasm') return { engine: 'transformers.js', reason: 'CPU forced in settings' };
-  const probe = await probeGpu();
   const unusable = (reason: string): EngineChoice =>
     preference === 'webgpu' ? { engine: 'none', reason } : { engine: 'transformers.js', reason };
+  if (model.variants.length === 0) return unusable(`${model.name} has no GPU build`);
+  const probe = await probeGpu();
 
   if (probe.status === 'no-webgpu') return unusable('this browser has no WebGPU');
   if (probe.status === 'no-adapter') return unusable('WebGPU found no graphics adapter');
@@ -88,17 +98,22 @@ export async function chooseEngine(
     return unusable(`this adapter's ${shortLimit} is ${size(have)}, below the ${size(need)} WebLLM needs`);
   }
 
+  // f16 builds where the adapter has shader-f16 (they are smaller and faster), f32 ones otherwise.
   const f16 = adapter.features.includes('shader-f16');
   const featureReason = f16 ? 'this adapter has shader-f16' : 'no shader-f16 on this adapter';
-  const full = f16 ? PHI2_VARIANTS.q4f16 : PHI2_VARIANTS.q4f32;
-  const short = f16 ? PHI2_VARIANTS.q4f16_1k : PHI2_VARIANTS.q4f32_1k;
+  const runnable = model.variants.filter((v) => f16 || !v.requiresShaderF16);
+  const preferred = f16 && runnable.some((v) => v.requiresShaderF16) ? runnable.filter((v) => v.requiresShaderF16) : runnable;
+  if (preferred.length === 0) return unusable(`every GPU build of ${model.name} needs shader-f16, which this adapter lacks`);
+  const byContext = [...preferred].sort((a, b) => b.contextSize - a.contextSize);
+  const full = byContext[0];
+  const short = byContext.length > 1 && byContext.at(-1)!.contextSize < full.contextSize ? byContext.at(-1)! : undefined;
 
   const smallestBuffer = Math.min(adapter.limits.maxBufferSize, adapter.limits.maxStorageBufferBindingSize);
-  if (smallestBuffer < FULL_CONTEXT_BUFFERS) {
+  if (short && !full.lowResource && smallestBuffer < FULL_CONTEXT_BUFFERS) {
     return { engine: 'webllm', variant: short, reason: `${featureReason}, and its ${mb(smallestBuffer)} buffer limit calls for 1k context` };
   }
   const memory = adapter.deviceMemoryGiB;
-  if (memory !== undefined && memory * 1024 < full.vramMB * MEMORY_HEADROOM) {
+  if (short && memory !== undefined && memory * 1024 < full.vramMB * MEMORY_HEADROOM) {
     return { engine: 'webllm', variant: short, reason: `${featureReason}, and ${memory} GB of device memory calls for 1k context` };
   }
   return { engine: 'webllm', variant: full, reason: featureReason };

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { PHI2 } from '../src/lib/model-catalog';
 import { chooseEngine } from './engine-select';
 import { adapterName, probeGpu, readAdapterInfo } from './gpu-probe';
 
@@ -54,7 +55,7 @@ describe('probing the GPU', () => {
     withAdapter(unreadable);
     const probe = await probeGpu();
     expect(probe).toEqual({ status: 'adapter-error', message: 'limits are gone' });
-    await expect(chooseEngine('auto', () => Promise.resolve(probe))).resolves.toEqual({
+    await expect(chooseEngine('auto', () => Promise.resolve(probe), 0, { name: 'phi-2', variants: PHI2.gpu!.variants })).resolves.toEqual({
       engine: 'transformers.js',
       reason: 'WebGPU could not open the graphics adapter',
     });

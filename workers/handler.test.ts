@@ -7,6 +7,7 @@ import type { EngineInfo, EnginePreference, LoadRequest, Request, Response } fro
 import type { WebLLMModel } from './webllm-models';
 import { defaultChatSettings } from './defaults';
 import { PLAIN_FORMAT } from './prompt-format';
+import { loadModelOf, PHI2 } from '../src/lib/model-catalog';
 
 const chatRequest = (id: number, message: string): Request => ({ id, type: 'chat', history: [], message, settings: defaultChatSettings(), intent: 'auto' });
 
@@ -17,6 +18,7 @@ const GPU_SOURCE = { weightsBaseUrl: 'http://localhost/webllm/', libBaseUrl: 'ht
 const loadRequest = (id: number, preference: EnginePreference = 'auto', source: LoadRequest['source'] = SOURCE): Request => ({
   id,
   type: 'load',
+  model: loadModelOf(PHI2),
   source,
   gpuSource: GPU_SOURCE,
   preference,
@@ -208,6 +210,22 @@ describe('engine choice and fallback', () => {
     expect(load[0]).toEqual({ id: 1, type: 'attempt', attempt: { engine: 'webllm', variant: 'phi-2 q4f32', reason: 'no shader-f16 on this adapter' } });
     expect(load.at(-1)).toEqual({ id: 1, type: 'loaded', info: GPU_INFO, reason: 'no shader-f16 on this adapter' });
     expect(gpu.calls.sources[0]).toMatchObject({ variant: { id: 'phi-2-q4f32_1-MLC' }, source: GPU_SOURCE });
+  });
+
+  it('loads a model with no GPU build on the CPU without probing, and names the model', async () => {
+    const cpu = scriptedEngine([]);
+    const h = harness({ cpu: [cpu], probe: SWIFTSHADER });
+    h.handle({ ...(loadRequest(1) as LoadRequest), model: { name: 'phi-tiny', gpuVariants: [] } });
+    const load = await h.finished(1);
+    expect(load[0]).toEqual({ id: 1, type: 'attempt', attempt: { engine: 'transformers.js', reason: 'phi-tiny has no GPU build' } });
+    expect(h.made.probes).toBe(0);
+  });
+
+  it('refuses a GPU-only model where the GPU cannot run it, naming the model', async () => {
+    const h = harness({ probe: NO_ADAPTER });
+    h.handle({ ...(loadRequest(1) as LoadRequest), source: undefined, model: { ...loadModelOf(PHI2), name: 'Big GPU model' } });
+    const load = await h.finished(1);
+    expect(load.at(-1)).toMatchObject({ type: 'error', message: 'Big GPU model runs only on the GPU, and it cannot run here: WebGPU found no graphics adapter.' });
   });
 
   it('falls back to the CPU when the WebLLM load fails, freeing the GPU engine and passing on what failed', async () => {

@@ -50,7 +50,7 @@ export function createHandler(
 
   async function load(request: LoadRequest, signal: AbortSignal) {
     const { id } = request;
-    const key = JSON.stringify([request.source, request.gpuSource, request.preference, request.kvReuse !== false]);
+    const key = JSON.stringify([request.model, request.source, request.gpuSource, request.preference, request.kvReuse !== false]);
     if (current?.key === key) {
       post({ id, type: 'loaded', info: current.info, reason: current.reason, gpuFailure: current.gpuFailure });
       return;
@@ -71,9 +71,12 @@ export function createHandler(
       }
     };
 
-    const choice = await chooseEngine(request.preference, probeGpu, gpuLosses);
+    const { model } = request;
+    const choice = await chooseEngine(request.preference, probeGpu, gpuLosses, { name: model.name, variants: model.gpuVariants });
     if (choice.engine === 'none') {
-      throw new ExplainedError(`phi-2 cannot run on the GPU here: ${choice.reason}. Choose Auto or CPU (WASM) to run it on the CPU.`);
+      throw new ExplainedError(
+        `${model.name} cannot run on the GPU here: ${choice.reason}.${request.source ? ' Choose Auto or CPU (WASM) to run it on the CPU.' : ''}`,
+      );
     }
     let gpuFailure: GpuFailure | undefined;
     if (choice.engine === 'webllm') {
@@ -85,11 +88,15 @@ export function createHandler(
       } catch (error) {
         if (signal.aborted) throw new LoadCancelledError();
         const { message, detail } = describeError(error);
-        if (request.preference === 'webgpu') {
-          throw new ExplainedError(`${label} did not load on the GPU: ${message} Choose Auto or CPU (WASM) to run it on the CPU.`, error);
+        if (request.preference === 'webgpu' || !request.source) {
+          const advice = request.source ? ' Choose Auto or CPU (WASM) to run it on the CPU.' : ` ${model.name} has no CPU build.`;
+          throw new ExplainedError(`${label} did not load on the GPU: ${message}${advice}`, error);
         }
         gpuFailure = { tried: `${label} (${choice.reason})`, message, ...(detail === undefined ? {} : { detail }) };
       }
+    }
+    if (!request.source) {
+      throw new ExplainedError(`${model.name} runs only on the GPU, and it cannot run here: ${choice.reason}.`);
     }
     const reason = gpuFailure ? 'the GPU model did not load' : choice.reason;
     post({ id, type: 'attempt', attempt: { engine: 'transformers.js', reason, ...(gpuFailure ? { gpuFailure } : {}) } });

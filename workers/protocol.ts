@@ -1,3 +1,5 @@
+import type { WebLLMVariant } from './webllm-models';
+
 /**
  * The wire format between the UI thread and the inference worker: the one file both sides import.
  * Every request carries an id; every reply stream for that id ends with exactly one `done` or `error`.
@@ -176,7 +178,7 @@ export type EnginePreference = 'auto' | 'webgpu' | 'wasm';
 export const ENGINE_PREFERENCES: readonly EnginePreference[] = ['auto', 'webgpu', 'wasm'];
 
 /**
- * Where WebLLM fetches phi-2: the weights of a variant from `${weightsBaseUrl}${variant folder}/resolve/main/`
+ * Where WebLLM fetches a model: the weights of a variant from `${weightsBaseUrl}${variant folder}/resolve/main/`
  * (Hugging Face's layout, which WebLLM expects) and its compiled model library from `${libBaseUrl}${library file}`.
  */
 export interface GpuModelSource {
@@ -235,12 +237,20 @@ export interface FileProgress {
   done: boolean;
 }
 
+/** Which model a load is for: what the status lines and errors call it, its GPU builds, its prompt format. */
+export interface LoadModel {
+  name: string;
+  /** Its WebLLM builds, the engine picks one; empty for a model WebLLM does not serve (a custom folder). */
+  gpuVariants: WebLLMVariant[];
+}
+
 export interface LoadRequest {
   id: number;
   type: 'load';
-  /** The model for transformers.js (CPU). */
-  source: ModelSource;
-  /** The model for WebLLM (GPU). */
+  model: LoadModel;
+  /** The model for transformers.js (CPU); absent for a model with no CPU build. */
+  source?: ModelSource;
+  /** Where WebLLM (GPU) fetches the model's files. */
   gpuSource: GpuModelSource;
   preference: EnginePreference;
   /** Keep the KV cache between requests and reuse its common prefix (absent = on); off for comparisons. */

@@ -190,7 +190,8 @@ describe('TransformersEngine on onnxruntime-node', () => {
     const controller = new AbortController();
     const pieces: string[] = [];
     const onText = (text: string) => {
-      if (pieces.push(text) === 2) setTimeout(() => controller.abort(), 0);
+      // As a Stop message would: a task queued behind the pass in flight (the engine yields by setImmediate in Node).
+      if (pieces.push(text) === 2) setImmediate(() => controller.abort());
       return true;
     };
     expect(await engine.generate(PROMPT, { ...GREEDY, maxNewTokens: 200 }, onText, controller.signal)).toBe('stopped');

@@ -5,10 +5,11 @@ import { GpuDeviceLostError, LoadCancelledError } from './errors';
 import { createHandler } from './handler';
 import type { Request, Response } from './protocol';
 import { WebLLMEngine } from './webllm-engine';
-import { PHI2_VARIANTS, type WebLLMModel } from './webllm-models';
+import type { WebLLMModel } from './webllm-models';
+import { loadModelOf, PHI2 } from '../src/lib/model-catalog';
 
 const MIRROR = 'https://mirror.test/';
-const MODEL: WebLLMModel = { variant: PHI2_VARIANTS.q4f32, source: { weightsBaseUrl: MIRROR, libBaseUrl: MIRROR } };
+const MODEL: WebLLMModel = { variant: PHI2.gpu!.variants.find((v) => v.id === 'phi-2-q4f32_1-MLC')!, source: { weightsBaseUrl: MIRROR, libBaseUrl: MIRROR } };
 const SHARDS = 8;
 
 const tick = (ms = 1) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -255,6 +256,7 @@ describe('the handler, with WebLLM on a scripted MLCEngine', () => {
     const load = (id: number): Request => ({
       id,
       type: 'load',
+      model: loadModelOf(PHI2),
       source: { id: 'http://localhost/m/', dtype: 'fp32', file: 'model', externalData: false },
       gpuSource: { weightsBaseUrl: MIRROR, libBaseUrl: MIRROR },
       preference: 'auto',

@@ -2,18 +2,26 @@ import type { ModelRecord } from '@mlc-ai/web-llm';
 import type { ChatFormatName } from './prompt-format';
 import type { GpuModelSource } from './protocol';
 
-/** One of WebLLM's prebuilt phi-2 builds. */
-export interface Phi2Variant {
+/** One of WebLLM's prebuilt builds of a model (its `prebuiltAppConfig` entry, copied). */
+export interface WebLLMVariant {
   /** WebLLM's model id. */
   id: string;
+  /** What the user calls the model, for the status line: "phi-2". */
+  model: string;
   quantization: 'q4f16' | 'q4f32';
   contextSize: number;
-  /** Folder of the weights; the full and the 1k-context variant share it. */
+  /** Folder of the weights; a full and a 1k-context variant share it. */
   weights: string;
-  /** The model compiled for WebGPU; the full and the 1k-context variant share it too. */
+  /** The model compiled for WebGPU; a full and a 1k-context variant share it too. */
   library: string;
   /** WebLLM's estimate of the GPU memory the variant needs. */
   vramMB: number;
+  /** WebLLM's own flag: the variant is meant to fit adapters with small buffer limits. */
+  lowResource: boolean;
+  /**
+   * f16 kernels need the adapter's `shader-f16`. True for every q4f16 build, also where WebLLM's
+   * config leaves the feature out (its Qwen2.5 q4f16 records do).
+   */
   requiresShaderF16: boolean;
   /**
    * The conversation template of an instruct model, which the engine renders itself (WebLLM runs
@@ -22,71 +30,28 @@ export interface Phi2Variant {
   chatFormat?: ChatFormatName;
 }
 
-/** What the WebLLM engine loads: a phi-2 variant, from the hosted files or a mirror. */
+/** What the WebLLM engine loads: a variant, from the hosted files or a mirror. */
 export interface WebLLMModel {
-  variant: Phi2Variant;
+  variant: WebLLMVariant;
   source: GpuModelSource;
 }
 
-/**
- * phi-2 as `prebuiltAppConfig` of @mlc-ai/web-llm 0.2.86 lists it (a unit test keeps the two in
- * step). Copied rather than imported so that choosing a variant does not load the library.
- */
-export const PHI2_VARIANTS = {
-  q4f16: {
-    id: 'phi-2-q4f16_1-MLC',
-    quantization: 'q4f16',
-    contextSize: 2048,
-    weights: 'phi-2-q4f16_1-MLC',
-    library: 'phi-2-q4f16_1_cs1k-webgpu.wasm',
-    vramMB: 3053.97,
-    requiresShaderF16: true,
-  },
-  q4f32: {
-    id: 'phi-2-q4f32_1-MLC',
-    quantization: 'q4f32',
-    contextSize: 2048,
-    weights: 'phi-2-q4f32_1-MLC',
-    library: 'phi-2-q4f32_1_cs1k-webgpu.wasm',
-    vramMB: 4032.48,
-    requiresShaderF16: false,
-  },
-  q4f16_1k: {
-    id: 'phi-2-q4f16_1-MLC-1k',
-    quantization: 'q4f16',
-    contextSize: 1024,
-    weights: 'phi-2-q4f16_1-MLC',
-    library: 'phi-2-q4f16_1_cs1k-webgpu.wasm',
-    vramMB: 2131.97,
-    requiresShaderF16: true,
-  },
-  q4f32_1k: {
-    id: 'phi-2-q4f32_1-MLC-1k',
-    quantization: 'q4f32',
-    contextSize: 1024,
-    weights: 'phi-2-q4f32_1-MLC',
-    library: 'phi-2-q4f32_1_cs1k-webgpu.wasm',
-    vramMB: 2740.48,
-    requiresShaderF16: false,
-  },
-} as const satisfies Record<string, Phi2Variant>;
-
-/** "phi-2 q4f32", or "phi-2 q4f32 1k" for the short-context variant. */
-export function variantLabel(variant: Phi2Variant): string {
-  return `phi-2 ${variant.quantization}${variant.contextSize < 2048 ? ' 1k' : ''}`;
+/** "phi-2 q4f32", or "phi-2 q4f32 1k" for a short-context variant. */
+export function variantLabel(variant: WebLLMVariant): string {
+  return `${variant.model} ${variant.quantization}${variant.id.endsWith('-1k') ? ' 1k' : ''}`;
 }
 
 /**
  * The WebLLM model record for a variant served from `source`. The weights URL ends in
  * `resolve/main/` because WebLLM appends that to any model URL that lacks it.
  */
-export function webllmModelRecord(variant: Phi2Variant, source: GpuModelSource): ModelRecord {
+export function webllmModelRecord(variant: WebLLMVariant, source: GpuModelSource): ModelRecord {
   return {
     model: new URL(`${variant.weights}/resolve/main/`, source.weightsBaseUrl).href,
     model_id: variant.id,
     model_lib: new URL(variant.library, source.libBaseUrl).href,
     vram_required_MB: variant.vramMB,
-    low_resource_required: variant.contextSize < 2048,
+    low_resource_required: variant.lowResource,
     ...(variant.requiresShaderF16 ? { required_features: ['shader-f16'] } : {}),
     overrides: { context_window_size: variant.contextSize },
   };

@@ -1,4 +1,4 @@
-import { createStore, delMany, entries, type UseStore } from 'idb-keyval';
+import { createStore, delMany, entries, keys, type UseStore } from 'idb-keyval';
 
 /**
  * Model files kept on the device, one IndexedDB record per file, keyed by the URL it was
@@ -43,4 +43,12 @@ export async function listCachedModels(store = weightsStore): Promise<CachedMode
 export async function deleteCachedModel(model: string, store = weightsStore): Promise<void> {
   const keys = (await entries<string, StoredFile>(store)).filter(([, record]) => record.model === model).map(([key]) => key);
   await delMany(keys, store);
+}
+
+/**
+ * The URLs of the stored files, without reading a record: a page that holds a stored Blob, even
+ * one waiting for garbage collection, keeps its bytes on disk after the record is deleted.
+ */
+export async function storedFileUrls(store = weightsStore): Promise<string[]> {
+  return (await keys(store)).map(String);
 }

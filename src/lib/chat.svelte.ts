@@ -17,7 +17,12 @@ import { indexedLinesOf, linesOf } from './group-lines';
 import { InferenceClient, WORKER_CRASHED } from './inference-client';
 import { Library } from './library.svelte';
 import { isSendable } from './limits';
-import { loadSettings, normalizeSettings, saveSettings } from './settings';
+import { storedFileUrls } from '../../workers/weights-store';
+import { DEFAULT_GENERATION } from '../../workers/defaults';
+import type { CatalogModel } from './model-catalog';
+import { checkFit, type Fit } from './model-fit';
+import { choiceCatalogModel, choiceLoadModel, choiceSource, isStored, sameChoice, saveChoice, type ModelChoice } from './model-source';
+import { effectiveGeneration, loadSettings, normalizeSettings, saveSettings } from './settings';
 import type { AssistantMessage, Message, Participant } from './store/types';
 import { replySaver } from './reply-saver';
 
@@ -25,7 +30,9 @@ export type ModelState =
   | { status: 'idle' }
   | { status: 'loading'; files: FileProgress[]; stage?: string; attempt?: EngineAttempt }
   | { status: 'ready'; info: EngineInfo; reason: string; gpuFailure?: GpuFailure }
-  | { status: 'error'; message: string; detail?: string };
+  | { status: 'error'; message: string; detail?: string }
+  /** The fit check ruled the model out before any download; `overridable` offers Load anyway. */
+  | { status: 'refused'; reason: string; overridable: boolean };
 
 /**
  * A streamed reply is written to IndexedDB at most this often, and once more when it ends: two
@@ -78,21 +85,29 @@ export class ChatState {
   private summarizing: number | null = null;
   /** The most recent load; an older one still running has been cancelled by it. */
   private latestLoad: Promise<boolean> | null = null;
+  /** Marks the most recent load from its start, before its fit check has made `latestLoad`'s promise. */
+  private latestLoadToken: object | null = null;
   /** Stop was pressed while the reply still waited for the model to load. */
   private stopRequested = false;
   // Reactive, so the model panel follows a switch of model, mirror or engine.
-  source = $state<ModelSource>() as ModelSource;
+  /** The model chosen in the picker (or by a link): what the next load loads. */
+  choice = $state<ModelChoice>() as ModelChoice;
+  /** The model the worker holds, once loaded: what replies are written with. */
+  loadedChoice = $state<ModelChoice | null>(null);
+  /** Whether this device has a WebGPU adapter, asked once, for the fit check. */
+  private hasGpuAdapter: Promise<boolean> | null = null;
   gpuSource = $state<GpuModelSource>() as GpuModelSource;
   preference = $state<EnginePreference>() as EnginePreference;
   /** Off (`?kv=off`): the worker prefills every prompt whole, for comparisons. */
   kvReuse = true;
 
-  constructor(source: ModelSource, spawn: () => Worker, gpuSource: GpuModelSource, preference: EnginePreference) {
-    this.source = source;
+  constructor(choice: ModelChoice, spawn: () => Worker, gpuSource: GpuModelSource, preference: EnginePreference) {
+    this.choice = choice;
     this.gpuSource = gpuSource;
     this.preference = preference;
     this.client = new InferenceClient(spawn, () => {
       this.model = { status: 'idle' };
+      this.loadedChoice = null;
       this.notice = WORKER_CRASHED;
     });
     // Nobody can see a reply whose conversation is gone (deleted here or in another tab): it stops at once.
@@ -105,15 +120,53 @@ export class ChatState {
     return this.library.messages;
   }
 
-  /** Loads the model (again), choosing the engine anew; resolves true once it is ready. */
-  loadModel(source: ModelSource = this.source): Promise<boolean> {
-    this.source = source;
+  /** The transformers.js files of the chosen model, if it has any. */
+  get source(): ModelSource | undefined {
+    return choiceSource(this.choice);
+  }
+
+  /**
+   * Loads the chosen model (again), choosing the engine anew; resolves true once it is ready. A
+   * model the fit check rules out is refused before any download, unless `anyway` (Load anyway).
+   */
+  loadModel(choice: ModelChoice = this.choice, { anyway = false } = {}): Promise<boolean> {
+    if (!sameChoice(choice, this.choice)) {
+      this.choice = choice;
+      saveChoice($state.snapshot(choice), localStorage);
+    }
     this.model = { status: 'loading', files: [] };
-    const load = new Promise<boolean>((resolve) => {
-      const request = { type: 'load', source: $state.snapshot(source), gpuSource: $state.snapshot(this.gpuSource), preference: this.preference, ...(this.kvReuse ? {} : { kvReuse: false }) } as const;
+    const token = {};
+    this.latestLoadToken = token;
+    const isLatest = () => this.latestLoadToken === token;
+    const load = (async () => {
+      if (!anyway) {
+        const fit = await this.fitOf(choice);
+        if (!isLatest()) return false;
+        if (!fit.fits) {
+          this.model = { status: 'refused', reason: fit.reason, overridable: fit.overridable };
+          return false;
+        }
+      }
+      return this.startLoad(choice, isLatest);
+    })();
+    this.latestLoad = load;
+    return load;
+  }
+
+  private startLoad(choice: ModelChoice, isLatest: () => boolean): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const snapshot = $state.snapshot(choice) as ModelChoice;
+      const request = {
+        type: 'load',
+        model: choiceLoadModel(snapshot),
+        source: choiceSource(snapshot),
+        gpuSource: $state.snapshot(this.gpuSource),
+        preference: this.preference,
+        ...(this.kvReuse ? {} : { kvReuse: false }),
+      } as const;
       this.client.send(request, (response) => {
         // A newer load cancelled this one; only the newest speaks for the model.
-        if (load !== this.latestLoad) {
+        if (!isLatest()) {
           if (response.type === 'loaded' || response.type === 'error') resolve(false);
           return;
         }
@@ -126,18 +179,67 @@ export class ChatState {
             break;
           case 'loaded':
             this.model = { status: 'ready', info: response.info, reason: response.reason, gpuFailure: response.gpuFailure };
+            this.loadedChoice = snapshot;
             resolve(true);
             break;
           case 'error':
             this.model = { status: 'error', message: response.message, detail: response.detail };
+            this.loadedChoice = null;
             this.client.restart();
             resolve(false);
             break;
         }
       });
     });
-    this.latestLoad = load;
-    return load;
+  }
+
+  /**
+   * Whether the choice fits this device, from the catalog's sizes for the build that would run
+   * (the GPU one where there is an adapter and the settings allow it) and what the browser says
+   * of its memory and storage. Custom folders have no sizes to go on and are not checked.
+   */
+  async fitOf(choice: ModelChoice): Promise<Fit> {
+    const model = choiceCatalogModel(choice);
+    if (!model) return { fits: true };
+    const engine = await this.expectedEngine(model);
+    const build = engine === 'gpu' ? model.gpu : choice.kind === 'catalog' && choice.cpuSource ? undefined : model.cpu;
+    if (!build) return { fits: true };
+    const [stored, estimate] = await Promise.all([
+      engine === 'cpu' && model.cpu ? storedFileUrls().then((urls) => isStored(model.cpu!.source, urls), () => false) : false,
+      navigator.storage?.estimate?.().catch(() => ({}) as StorageEstimate) ?? ({} as StorageEstimate),
+    ]);
+    const freeBytes = estimate.quota !== undefined && estimate.usage !== undefined ? estimate.quota - estimate.usage : undefined;
+    const deviceMemoryGiB = (navigator as Navigator & { deviceMemory?: number }).deviceMemory;
+    return checkFit({ name: model.name, engine, downloadBytes: build.downloadBytes, stored }, { deviceMemoryGiB, freeBytes });
+  }
+
+  private async expectedEngine(model: CatalogModel): Promise<'cpu' | 'gpu'> {
+    if (!model.gpu || this.preference === 'wasm') return 'cpu';
+    if (!model.cpu || this.preference === 'webgpu') return 'gpu';
+    this.hasGpuAdapter ??= (async () => {
+      try {
+        return Boolean(await navigator.gpu?.requestAdapter());
+      } catch {
+        return false;
+      }
+    })();
+    return (await this.hasGpuAdapter) ? 'gpu' : 'cpu';
+  }
+
+  /** The generation settings for a reply: the user's changes over the loaded model's own defaults. */
+  private replySettings(): ChatSettings {
+    const settings = $state.snapshot(this.activeSettings) as ChatSettings;
+    const loaded = this.loadedChoice ? choiceCatalogModel(this.loadedChoice) : undefined;
+    return { ...settings, generation: effectiveGeneration(settings.generation, loaded?.defaults ?? DEFAULT_GENERATION) };
+  }
+
+  /** A reply is being written with the loaded model: the conversation remembers it, to offer it again later. */
+  private rememberModel() {
+    const loaded = this.loadedChoice;
+    const conversation = this.library.current;
+    if (loaded && conversation && !(conversation.model && sameChoice(conversation.model, loaded))) {
+      void this.library.setConversationModel($state.snapshot(loaded) as ModelChoice);
+    }
   }
 
   /** Waits for a load in progress (and for any load that replaces it), or starts one. */
@@ -352,8 +454,9 @@ export class ChatState {
     const { info } = this.model as { info: EngineInfo };
     reply.engine = describeEngine(info);
     reply.model = info.model;
+    this.rememberModel();
     this.activeRequest = this.client.send(
-      { type: 'group-chat', participants: participants.map((p) => p.name), history, summary: conversation.summary, message, settings, force },
+      { type: 'group-chat', participants: participants.map((p) => p.name), history, summary: conversation.summary, message, settings: { ...settings, generation: this.replySettings().generation }, force },
       (response: Response) => {
         switch (response.type) {
           case 'decision':
@@ -431,9 +534,10 @@ export class ChatState {
     const { info } = this.model as { info: EngineInfo };
     reply.engine = describeEngine(info);
     reply.model = info.model;
+    this.rememberModel();
     const history = memory.turns.map((t) => t.turn);
     this.activeRequest = this.client.send(
-      { type: 'chat', history, summary: memory.summary, message, settings: $state.snapshot(this.activeSettings), intent, continuation },
+      { type: 'chat', history, summary: memory.summary, message, settings: this.replySettings(), intent, continuation },
       (response: Response) => {
         switch (response.type) {
           case 'intent':

@@ -50,7 +50,7 @@ describe('ChatState', () => {
       if (chats === 2) return [{ type: 'intent', classification: CLASSIFICATION }, { type: 'token', text: 'The cheapest is' }, { type: 'error', message: 'The GPU stopped responding.', deviceLost: true }];
       return [{ type: 'intent', classification: CLASSIFICATION }, { type: 'token', text: 'It costs 300 euros.' }, { type: 'done', stopReason: 'end' }];
     });
-    const chat = new ChatState(customSource('http://localhost/m/'), () => worker as unknown as Worker, HOSTED_GPU_SOURCE, 'auto');
+    const chat = new ChatState({ kind: 'custom', source: customSource('http://localhost/m/') }, () => worker as unknown as Worker, HOSTED_GPU_SOURCE, 'auto');
 
     await chat.send('Do you sell laptops?');
     await settle(chat);
@@ -82,7 +82,7 @@ describe('ChatState', () => {
           ? [{ type: 'attempt', attempt: { engine: 'webllm', variant: 'phi-2 q4f32', reason: 'r' } }, { type: 'error', message: 'Cancelled: another model was asked for.' }]
           : [{ type: 'loaded', info: { engine: 'transformers.js', device: 'wasm', model: 'm', dtype: 'fp32', threads: 1, contextSize: 2048 }, reason: 'CPU forced in settings' }],
     );
-    const chat = new ChatState(customSource('http://localhost/m/'), () => worker as unknown as Worker, HOSTED_GPU_SOURCE, 'webgpu');
+    const chat = new ChatState({ kind: 'custom', source: customSource('http://localhost/m/') }, () => worker as unknown as Worker, HOSTED_GPU_SOURCE, 'webgpu');
     const first = chat.loadModel();
     chat.preference = 'wasm';
     const second = chat.loadModel();

@@ -66,7 +66,7 @@ async function until(condition: () => boolean) {
 }
 
 async function chatWithTurns(worker: FoldingWorker, turns: number) {
-  const chat = new ChatState(customSource('http://localhost/m/'), () => worker as unknown as Worker, HOSTED_GPU_SOURCE, 'wasm');
+  const chat = new ChatState({ kind: 'custom', source: customSource('http://localhost/m/') }, () => worker as unknown as Worker, HOSTED_GPU_SOURCE, 'wasm');
   for (let k = 0; k < turns; k++) {
     await chat.send(`message ${k}`);
     await until(() => !chat.busy);
@@ -120,7 +120,7 @@ describe('folding old turns into the summary', () => {
 
   it('asks the worker for full prefills when the page says kv=off', async () => {
     const worker = new FoldingWorker();
-    const chat = new ChatState(customSource('http://localhost/m/'), () => worker as unknown as Worker, HOSTED_GPU_SOURCE, 'wasm');
+    const chat = new ChatState({ kind: 'custom', source: customSource('http://localhost/m/') }, () => worker as unknown as Worker, HOSTED_GPU_SOURCE, 'wasm');
     chat.kvReuse = false;
     await chat.loadModel();
     chat.kvReuse = true;

@@ -1,3 +1,4 @@
+import type { WebLLMVariant } from '../../workers/webllm-models';
 import { describe, expect, it } from 'vitest';
 import type { Response } from '../../workers/protocol';
 import { InferenceClient } from './inference-client';
@@ -29,7 +30,7 @@ function client() {
   return { inference, workers };
 }
 
-const LOAD = { type: 'load', source: { id: 'http://localhost/m/', dtype: 'fp32', file: 'model', externalData: false }, gpuSource: { weightsBaseUrl: '', libBaseUrl: '' }, preference: 'auto' } as const;
+const LOAD = { type: 'load', model: { name: 'm', gpuVariants: [] as WebLLMVariant[] }, source: { id: 'http://localhost/m/', dtype: 'fp32', file: 'model', externalData: false }, gpuSource: { weightsBaseUrl: '', libBaseUrl: '' }, preference: 'auto' } as const;
 
 describe('InferenceClient.restart', () => {
   it('ends the worker once nothing is open, and the next request starts a fresh one', () => {

@@ -3,6 +3,7 @@ import { describeWriteError, PendingWrites } from './store/pending-writes';
 import { planImport, parseImport, toExport, toMarkdown, type ImportPlan, type SkippedConversation } from './store/transfer';
 import { isInvisible } from './visible-text';
 import type { ChatSettings } from '../../workers/protocol';
+import type { ModelChoice } from './model-source';
 import { byTime, isPending, titleFrom, type AssistantMessage, type Conversation, type Message, type Participant } from './store/types';
 
 const SELECTED_KEY = 'phi-chat.selected-conversation';
@@ -144,6 +145,14 @@ export class Library {
     if (!conversation) return;
     if (settings) conversation.settings = settings;
     else delete conversation.settings;
+    await this.saveConversation(conversation);
+  }
+
+  /** Records the model the open conversation was last written with. */
+  async setConversationModel(model: ModelChoice) {
+    const conversation = this.current;
+    if (!conversation) return;
+    conversation.model = model;
     await this.saveConversation(conversation);
   }
 

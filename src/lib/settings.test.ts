@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_INSTRUCTIONS } from '../../prompts';
 import { defaultChatSettings } from '../../workers/defaults';
 import { memoryStorage } from './memory-storage';
-import { loadSettings, normalizeSettings, parseSettings, saveSettings, SETTINGS_KEY } from './settings';
+import { effectiveGeneration, loadSettings, normalizeSettings, parseSettings, saveSettings, SETTINGS_KEY } from './settings';
 
 describe('settings', () => {
   it('start from the defaults, with the instructions from prompts/', () => {
@@ -61,5 +61,25 @@ describe('settings', () => {
     const bad = normalizeSettings({ group: { talkativeness: 'loud', instructions: '   ', reminder: 5 } });
     expect(bad.group).toEqual(defaultChatSettings().group);
     expect(normalizeSettings({}).group.talkativeness).toBe('balanced');
+  });
+});
+
+describe('per-model generation defaults', () => {
+  const qwen = { maxNewTokens: 256, temperature: 0.7, topK: 20, topP: 0.8, repetitionPenalty: 1.05 };
+  const smol = { maxNewTokens: 256, temperature: 0.2, topK: 50, topP: 0.9, repetitionPenalty: 1.05 };
+
+  it('follows the model wherever the user kept the app default', () => {
+    expect(effectiveGeneration(defaultChatSettings().generation, qwen)).toEqual(qwen);
+  });
+
+  it('keeps every setting the user changed, over any model', () => {
+    const user = { ...defaultChatSettings().generation, temperature: 1.2, maxNewTokens: 64 };
+    expect(effectiveGeneration(user, qwen)).toEqual({ ...qwen, temperature: 1.2, maxNewTokens: 64 });
+    expect(effectiveGeneration(user, smol)).toEqual({ ...smol, temperature: 1.2, maxNewTokens: 64 });
+  });
+
+  it('changes nothing for phi-2, whose defaults are the app’s', () => {
+    const user = { ...defaultChatSettings().generation, topK: 10 };
+    expect(effectiveGeneration(user, defaultChatSettings().generation)).toEqual(user);
   });
 });

@@ -1,5 +1,5 @@
-import { defaultChatSettings } from '../../workers/defaults';
-import { ROUTES, TALKATIVENESS, type ChatSettings, type RouteIntent, type Talkativeness } from '../../workers/protocol';
+import { DEFAULT_GENERATION, defaultChatSettings } from '../../workers/defaults';
+import { ROUTES, TALKATIVENESS, type ChatSettings, type GenerationParams, type RouteIntent, type Talkativeness } from '../../workers/protocol';
 
 export const SETTINGS_KEY = 'phi-chat.settings';
 
@@ -66,4 +66,13 @@ export function loadSettings(storage: Pick<Storage, 'getItem'>): ChatSettings {
 
 export function saveSettings(settings: ChatSettings, storage: Pick<Storage, 'setItem'>) {
   storage.setItem(SETTINGS_KEY, JSON.stringify(settings));
+}
+
+/**
+ * The generation settings a reply uses: each one the user changed (it differs from the app's
+ * default) wins; each one they left alone follows the loaded model's own default.
+ */
+export function effectiveGeneration(user: GenerationParams, model: GenerationParams, appDefaults: GenerationParams = DEFAULT_GENERATION): GenerationParams {
+  const keys = Object.keys(appDefaults) as (keyof GenerationParams)[];
+  return Object.fromEntries(keys.map((key) => [key, user[key] !== appDefaults[key] ? user[key] : model[key]])) as unknown as GenerationParams;
 }

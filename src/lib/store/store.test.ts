@@ -9,7 +9,7 @@ const T = Date.UTC(2026, 0, 1);
 const conversation: Conversation = { id: 'c1', title: 'Broken order', createdAt: T + 1000, updatedAt: T + 3000 };
 const messages: Message[] = [
   { id: 'm2', conversationId: 'c1', role: 'assistant', text: 'Sorry about that!', createdAt: T + 2001, updatedAt: T + 2500, status: 'done', stopReason: 'end',
-    classification: { probabilities: { support: 0.8, sales: 0.1, joke: 0.1 }, route: 'support' }, engine: 'transformers.js · wasm · fp32', model: 'x' },
+    classification: { probabilities: { support: 0.8, sales: 0.1, joke: 0.1 }, route: 'support' }, engine: 'transformers.js · wasm · fp32', model: 'BricksDisplay/phi-2-q4' },
   { id: 'm1', conversationId: 'c1', role: 'user', text: 'My order is broken', createdAt: T + 2000, updatedAt: T + 2000 },
 ];
 const exported = () => JSON.stringify(toExport([{ conversation, messages }], new Date(T)));
@@ -203,5 +203,19 @@ describe('throttle', () => {
     const count = task.mock.calls.length;
     vi.advanceTimersByTime(1000);
     expect(task.mock.calls.length).toBe(count);
+  });
+});
+
+describe('a conversation’s model', () => {
+  it('goes out with the export and comes back with the import; an unknown or malformed one is dropped', () => {
+    const base = { id: 'c1', title: 'T', createdAt: Date.UTC(2025, 0, 1), updatedAt: Date.UTC(2025, 0, 1), messages: [] };
+    const file = (model: unknown) => JSON.stringify({ format: 'phi-chat', version: 1, conversations: [{ ...base, model }] });
+    const custom = { kind: 'custom', source: { id: 'https://m.example/tiny/', dtype: 'fp32', file: 'model', externalData: false } };
+    expect(parseImport(file({ kind: 'catalog', id: 'qwen2.5-0.5b-instruct' })).conversations[0].conversation.model).toEqual({ kind: 'catalog', id: 'qwen2.5-0.5b-instruct' });
+    expect(parseImport(file(custom)).conversations[0].conversation.model).toEqual(custom);
+    expect(parseImport(file({ kind: 'catalog', id: 'no-such-model' })).conversations[0].conversation.model).toBeUndefined();
+    expect(parseImport(file({ kind: 'custom', source: { id: 'javascript:alert(1)' } })).conversations[0].conversation.model).toBeUndefined();
+    const exported = toExport([{ conversation: { ...base, model: { kind: 'catalog', id: 'phi-2' } }, messages: [] }]);
+    expect(exported.conversations[0].model).toEqual({ kind: 'catalog', id: 'phi-2' });
   });
 });

@@ -1,5 +1,6 @@
 import { INTENTS, ROUTES, type Classification, type PrefillCount, type PromptInfo, type ReplyStats } from '../../../workers/protocol';
 import { MAX_MESSAGE_CHARS } from '../limits';
+import { modelDisplayName, readChoice } from '../model-source';
 import { normalizeSettings } from '../settings';
 import { isInvisible } from '../visible-text';
 import { GROUP_EXPORT_VERSION, readDecision, readGroup, readSpeaker } from './group-transfer';
@@ -60,7 +61,7 @@ export function toMarkdown(conversation: Conversation, messages: Message[]): str
       lines.push('_phi-2 stayed silent_', '');
     } else {
       const intent = message.classification ? ` (${message.classification.route})` : '';
-      lines.push(`**phi-2**${intent}`, '', message.text || `_${message.error ?? 'no reply'}_`, '');
+      lines.push(`**${message.model ? modelDisplayName(message.model) : 'phi-2'}**${intent}`, '', message.text || `_${message.error ?? 'no reply'}_`, '');
     }
   }
   return lines.join('\n');
@@ -256,6 +257,9 @@ function conversation(c: Json, path: string, now: number): ImportedConversation 
   // The settings go through the same strict reader as saved app settings: clamped, unknown keys dropped.
   if (isObject(c.settings)) conversation.settings = normalizeSettings(c.settings);
   if (c.group !== undefined) conversation.group = readGroup(c.group, `${path}.group`);
+  // A model this build does not know (or a malformed one) is dropped, not a reason to refuse the conversation.
+  const model = readChoice(c.model);
+  if (model) conversation.model = model;
   return { conversation, messages };
 }
 

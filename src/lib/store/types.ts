@@ -1,4 +1,5 @@
 import { isInvisible } from '../visible-text';
+import type { ModelChoice } from '../model-source';
 import type { ChatSettings, Classification, GroupDecision, PromptInfo, ReplyStats, StopReason } from '../../../workers/protocol';
 
 /** Bumped whenever the stored shape changes; `schema.ts` holds the migrations. */
@@ -20,6 +21,8 @@ export interface Conversation {
   settings?: ChatSettings;
   /** Present on a group conversation: the people taking part, in the order the composer offers them. */
   group?: { participants: Participant[] };
+  /** The model the conversation was last written with, offered again when another one is loaded. */
+  model?: ModelChoice;
 }
 
 /** A person in a group conversation; messages refer to them by id, so a rename follows. */
