@@ -17,7 +17,7 @@ import { logSoftmaxAt } from './labels';
 import type { EngineInfo, FileProgress, ModelSource, PrefillCount, WasmEngineInfo } from './protocol';
 import { sampleToken } from './sampling';
 import { IncrementalDecoder } from './text-decoder';
-import { configExternalData, dataPath, onnxPath, probeFile } from './model-files';
+import { configExternalData, dataPath, onnxPath, probeFile, type Presence } from './model-files';
 import { WeightsCache } from './weights-cache';
 import { isLocalModel, localFolderUrl, localModelName } from './weights-store';
 
@@ -92,15 +92,18 @@ export function isFolderUrl(id: string): boolean {
 }
 
 /**
- * What to tell transformers.js about external data: an explicit `externalData` (the `external=1`
- * link) says yes; else the folder's own config.json decides where it says anything (an explicit
- * "no" from us would override it); else a data file that exists next to the graph says yes.
- * Undefined leaves it to transformers.js, which reads the config.
+ * What to tell transformers.js about external data, from `presence`, what a probe for the graph's
+ * `.onnx_data` file found: an explicit `externalData` (the `external=1` link) says yes; else the
+ * folder's own config.json decides where it says anything (an explicit "no" from us would override
+ * it); else a data file that exists says yes. `use: undefined` leaves it to transformers.js, which
+ * reads the config. `missing`: the data file is needed and not there (transformers.js would wait
+ * for it forever: its loader's rejection goes unhandled).
  */
-export async function externalDataFor(source: ModelSource, config: unknown, dataFileExists: () => Promise<boolean>): Promise<true | undefined> {
-  if (source.externalData) return true;
-  if (configExternalData(config, source.file, source.dtype) !== undefined) return undefined;
-  return (await dataFileExists()) ? true : undefined;
+export function externalDataFor(source: ModelSource, config: unknown, presence: Presence): { use: true | undefined; missing: boolean } {
+  const fromConfig = configExternalData(config, source.file, source.dtype);
+  const needed = source.externalData || (fromConfig ?? 0) > 0;
+  const use = source.externalData || (fromConfig === undefined && presence === 'present') ? true : undefined;
+  return { use, missing: needed && presence === 'absent' };
 }
 
 /** Yields to the worker's event loop, so a Stop message is handled between two forward passes. */
@@ -156,14 +159,19 @@ export class TransformersEngine implements Engine {
     // transformers.js treats some missing files as optional and then fails elsewhere; recording
     // every failed download lets the error name the file that was really missing.
     const failedDownloads: { url: string; why: string }[] = [];
+    let rejectDataFailed: (error: Error) => void = () => {};
+    const fail = (url: string, why: string) => {
+      failedDownloads.push({ url, why });
+      if (/\.onnx_data(_\d+)?$/.test(url)) rejectDataFailed(new Error(`Could not download ${url} (${why})`));
+    };
     env.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
       const url = input instanceof Request ? input.url : String(input);
       try {
         const response = await fetchFile(input, init);
-        if (!response.ok) failedDownloads.push({ url, why: `HTTP ${response.status}` });
+        if (!response.ok) fail(url, `HTTP ${response.status}`);
         return response;
       } catch (error) {
-        failedDownloads.push({ url, why: 'network error' });
+        fail(url, 'network error');
         throw error;
       }
     };
@@ -184,16 +192,14 @@ export class TransformersEngine implements Engine {
     };
     const onnxFile = onnxPath(source.file, source.dtype);
     const where = local ? `the folder "${localModelName(source.id)}"` : 'the model folder';
+    const missingWeights = (data: string) => `Missing weights file ${data}: ${onnxFile} keeps its weights in it, and ${where} has no such file.`;
     const relative = (url: string) => (url.startsWith(folder) ? url.slice(folder.length) : url);
     // Name the file that failed: a failed download first, else the file being read at the time.
     const failure = (error: unknown, fallback: string) => {
       const missingData = failedDownloads.find((f) => /\.onnx_data(_\d+)?$/.test(f.url) && f.why === 'HTTP 404');
       // onnxruntime names the data file a graph refers to but was not given.
       const unmounted = /Failed to load external data file "+([^"]+)"/.exec(String(error))?.[1];
-      if (missingData || unmounted) {
-        const data = missingData ? relative(missingData.url) : `onnx/${unmounted}`;
-        return new ExplainedError(`Missing weights file ${data}: ${onnxFile} keeps its weights in it, and ${where} has no such file.`, error);
-      }
+      if (missingData || unmounted) return new ExplainedError(missingWeights(missingData ? relative(missingData.url) : `onnx/${unmounted}`), error);
       const failed = failedDownloads[0];
       if (failed && local) return new ExplainedError(`${relative(failed.url)} is missing from ${where}.`, error);
       const pending = [...files.values()].find((f) => !f.done)?.file;
@@ -212,19 +218,22 @@ export class TransformersEngine implements Engine {
       } catch (error) {
         throw failure(error, 'config.json');
       }
-      const dataUrl = `${folder}${dataPath(source.file, source.dtype)}`;
-      const useExternalData = await externalDataFor(source, config, async () => (await probeFile(dataUrl, fetchFile)) === 'present');
+      const data = dataPath(source.file, source.dtype);
+      const externalData = externalDataFor(source, config, await probeFile(`${folder}${data}`, fetchFile));
+      if (externalData.missing) throw new ExplainedError(missingWeights(data));
       try {
-        this.model = await AutoModelForCausalLM.from_pretrained(modelId, {
+        // A data file that fails to download mid-load would leave transformers.js waiting forever.
+        const dataFailed = new Promise<never>((_, reject) => (rejectDataFailed = reject));
+        this.model = await Promise.race([dataFailed, AutoModelForCausalLM.from_pretrained(modelId, {
           config,
           dtype: source.dtype,
           device: this.device,
           model_file_name: source.file,
-          ...(useExternalData ? { use_external_data_format: useExternalData } : {}),
+          ...(externalData.use ? { use_external_data_format: externalData.use } : {}),
           // onnxruntime-node's own default uses every core; the benchmark compares at equal threads.
           ...(this.device === 'cpu' && this.threads ? { session_options: { intraOpNumThreads: this.threads, interOpNumThreads: 1 } } : {}),
           progress_callback,
-        });
+        })]);
       } catch (error) {
         throw failure(error, /json/i.test(String(error)) ? 'config.json' : onnxFile);
       }

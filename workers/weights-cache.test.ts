@@ -78,6 +78,17 @@ describe('WeightsCache', () => {
     expect(offline.requests).toEqual([]);
   });
 
+  it('remembers a file a probe found missing, so a load from the store asks the network nothing', async () => {
+    const first = server({});
+    expect((await cacheFor(first.network).fetch(`${FOLDER}onnx/model.onnx_data`, { method: 'HEAD' })).status).toBe(404);
+    const second = server({ 'onnx/model.onnx_data': bytes(5) });
+    const cache = cacheFor(second.network);
+    expect((await cache.fetch(`${FOLDER}onnx/model.onnx_data`, { method: 'HEAD' })).status).toBe(404);
+    expect(second.requests).toEqual([]);
+    // A download still asks, in case the file is there now.
+    expect(await read(await cache.fetch(`${FOLDER}onnx/model.onnx_data`))).toEqual(bytes(5));
+  });
+
   it('stores neither a probe nor an error page', async () => {
     const { network } = server({ 'config.json': '{}' });
     const cache = cacheFor(network);

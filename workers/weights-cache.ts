@@ -9,6 +9,7 @@ import {
   partKey,
   storedBlob,
   weightsStore,
+  type KnownAbsent,
   type StoredFile,
   type StoredPart,
 } from './weights-store';
@@ -121,19 +122,26 @@ export class WeightsCache {
     if (!url.startsWith(this.folder)) return this.network(input, init);
     const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
     const range = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined)).get('Range');
-    const stored = await this.lookup(url);
+    const probe = method === 'HEAD';
+    const stored = await this.lookup(url, probe);
+    if (stored === 'absent' || (!stored && this.local)) return new Response(null, { status: 404, statusText: 'Not Found' });
     if (stored) return answerFromStore(stored, method, range);
-    if (this.local) return new Response('Not in the folder', { status: 404, statusText: 'Not Found' });
     const response = await this.network(input, init);
+    if (probe && response.status === 404) await this.remember(url, { model: this.model, absent: true });
     // Only a whole file is stored: not a probe (HEAD, a range), not an error page.
     if (method !== 'GET' || range || response.status !== 200 || !response.body) return response;
     return this.storeWhileStreaming(url, response);
   };
 
-  /** The stored file, or undefined; a damaged one is dropped, so that it is downloaded again. */
-  private async lookup(url: string): Promise<Blob | undefined> {
-    const record = await get<StoredFile>(url, this.store);
+  /**
+   * The stored file, 'absent' for a probe of a file the server said it lacks, or undefined; a
+   * damaged file is dropped, so that it is downloaded again.
+   */
+  private async lookup(url: string, probe: boolean): Promise<Blob | 'absent' | undefined> {
+    const record = await get<StoredFile | KnownAbsent>(url, this.store);
     if (!record) return undefined;
+    // Only a probe takes the earlier answer: a download still asks, in case the file is there now.
+    if ('absent' in record) return probe ? 'absent' : undefined;
     const blob = await storedBlob(url, record, this.store);
     if (!(await isIntact(blob, record.size))) {
       await deleteStoredFile(url, record, this.store);
@@ -168,6 +176,15 @@ export class WeightsCache {
       }),
     );
     return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+  }
+
+  private async remember(url: string, record: KnownAbsent) {
+    try {
+      await this.markWriting();
+      await set(url, record, this.store);
+    } catch {
+      // Only saves a request next time.
+    }
   }
 
   private markWriting(): Promise<void> {

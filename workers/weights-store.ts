@@ -38,7 +38,16 @@ export interface LoadMarker {
   loading: true;
 }
 
-type WeightsRecord = StoredFile | StoredPart | LoadMarker;
+/**
+ * A file the model's server said it does not have when asked by a probe (HEAD), such as a graph's
+ * `.onnx_data` where the weights are inside the graph: so a load from the store asks the network nothing.
+ */
+export interface KnownAbsent {
+  model: string;
+  absent: true;
+}
+
+type WeightsRecord = StoredFile | StoredPart | LoadMarker | KnownAbsent;
 
 export interface CachedModel {
   model: string;

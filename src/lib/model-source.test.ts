@@ -53,6 +53,7 @@ describe('model source', () => {
   it('shortens a folder URL or repo id to its last segment for the status line', () => {
     expect(shortModelName('http://127.0.0.1:4173/models/phi-tiny/')).toBe('phi-tiny');
     expect(shortModelName('BricksDisplay/phi-2-q4')).toBe('phi-2-q4');
+    expect(shortModelName('local:my-model')).toBe('my-model (from disk)');
   });
 
   it('calls the default model phi-2 and any other by its short name', () => {
