@@ -175,6 +175,15 @@ describe('WeightsCache around a load', () => {
     expect(await keys(store)).toEqual([]);
   });
 
+  it('stores nothing of a download that finishes after the load failed', async () => {
+    const { network } = server({ 'onnx/model.onnx': bytes(500) });
+    const cache = cacheFor(network);
+    const response = await cache.fetch(`${FOLDER}onnx/model.onnx`);
+    await cache.discard();
+    expect(await read(response)).toEqual(bytes(500));
+    expect(await keys(store)).toEqual([]);
+  });
+
   it('after a load that worked, keeps its files, marked complete', async () => {
     const { network } = server(files);
     const cache = cacheFor(network);

@@ -75,6 +75,8 @@ export class WeightsCache {
   private noRoom: { freeBytes?: number } | null = null;
   /** Whether this load has begun writing, and so marked the model as loading. */
   private marked: Promise<void> | null = null;
+  /** Set by `discard`: downloads still streaming after a failed load (transformers.js does not stop them) store nothing. */
+  private discarded = false;
 
   constructor({ model, folder, local = false, store = weightsStore, freeBytes = browserFreeBytes, network = (input, init) => fetch(input, init), partBytes = PART_BYTES }: WeightsCacheOptions) {
     this.model = model;
@@ -113,6 +115,7 @@ export class WeightsCache {
    * load that failed has not shown which; kept, it would fail every later load from the store.
    */
   async discard(): Promise<void> {
+    this.discarded = true;
     await this.marked?.catch(() => undefined);
     await deleteCachedModel(this.model, this.store);
   }
@@ -161,7 +164,7 @@ export class WeightsCache {
         return response;
       }
     }
-    const writer = new FileWriter(url, this.model, this.folder, this.store, this.partBytes, () => this.markWriting());
+    const writer = new FileWriter(url, this.model, this.folder, this.store, this.partBytes, () => this.markWriting(), () => this.discarded);
     const body = response.body!.pipeThrough(
       new TransformStream<Uint8Array, Uint8Array>({
         transform: async (chunk, controller) => {
@@ -179,6 +182,7 @@ export class WeightsCache {
   }
 
   private async remember(url: string, record: KnownAbsent) {
+    if (this.discarded) return;
     try {
       await this.markWriting();
       await set(url, record, this.store);
@@ -223,6 +227,7 @@ class FileWriter {
     private readonly store: UseStore,
     private readonly partBytes: number,
     private readonly beforeWrite: () => Promise<void>,
+    private readonly discarded: () => boolean,
   ) {}
 
   async add(chunk: Uint8Array) {
@@ -238,8 +243,7 @@ class FileWriter {
     if (this.failed) return undefined;
     const record: StoredFile = { model: this.model, file: this.url.slice(this.folder.length), size: this.bytes };
     if (this.parts === 0) {
-      record.blob = new Blob(this.chunks as BlobPart[]);
-      this.chunks = [];
+      record.blob = this.takeBlob();
     } else {
       if (this.buffered > 0) await this.writePart();
       if (this.failed) return undefined;
@@ -249,17 +253,31 @@ class FileWriter {
     return this.bytes;
   }
 
-  private async writePart() {
-    const part: StoredPart = { model: this.model, partOf: this.url, blob: new Blob(this.chunks as BlobPart[]) };
+  /** The buffered chunks as one Blob of one piece (not one Blob item per network chunk). */
+  private takeBlob(): Blob {
+    const bytes = new Uint8Array(this.buffered);
+    let offset = 0;
+    for (const chunk of this.chunks) {
+      bytes.set(chunk, offset);
+      offset += chunk.byteLength;
+    }
     this.chunks = [];
     this.buffered = 0;
+    return new Blob([bytes]);
+  }
+
+  private async writePart() {
+    const part: StoredPart = { model: this.model, partOf: this.url, blob: this.takeBlob() };
     if (await this.write(partKey(this.url, this.parts), part)) this.parts++;
   }
 
   private async write(key: string, value: StoredFile | StoredPart): Promise<boolean> {
     try {
+      if (this.discarded()) throw new Error('The load failed.');
       await this.beforeWrite();
       await set(key, value, this.store);
+      // The load may have failed, and its files been deleted, while this was written.
+      if (this.discarded()) throw new Error('The load failed.');
       return true;
     } catch (error) {
       // The estimate is only an estimate: a write can still hit the quota. The download goes on unstored.
@@ -267,7 +285,7 @@ class FileWriter {
       this.chunks = [];
       this.quotaExceeded = isQuotaError(error);
       await deleteStoredFile(this.url, { model: this.model, file: '', size: 0, parts: this.parts }, this.store).catch(() => undefined);
-      if (!this.quotaExceeded) console.warn(`Could not store ${this.url}:`, error);
+      if (!this.quotaExceeded && !this.discarded()) console.warn(`Could not store ${this.url}:`, error);
       return false;
     }
   }
