@@ -1,7 +1,9 @@
 import {
+  AutoConfig,
   AutoModelForCausalLM,
   AutoTokenizer,
   env,
+  type PretrainedConfig,
   Tensor,
   type PreTrainedModel,
   type PreTrainedTokenizer,
@@ -9,14 +11,16 @@ import {
 import ortMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
 import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import type { Engine, GenerationEnd, GenerationParams, RequestOptions } from './engine';
-import { ModelFileError } from './errors';
+import { ExplainedError, ModelFileError } from './errors';
 import { commonPrefixLength, cropPast, disposePast, pastFrom, type KvCache, type PastKeyValues } from './kv-cache';
 import { logSoftmaxAt } from './labels';
 import { PLAIN_FORMAT, type ChatMessage, type PromptFormat } from './prompt-format';
 import type { EngineInfo, FileProgress, ModelSource, PrefillCount, WasmEngineInfo } from './protocol';
 import { sampleToken } from './sampling';
 import { IncrementalDecoder } from './text-decoder';
+import { configExternalData, dataPath, onnxPath, probeFile, type Presence } from './model-files';
 import { WeightsCache } from './weights-cache';
+import { isLocalModel, localFolderUrl, localModelName } from './weights-store';
 
 const HUB = 'https://huggingface.co/';
 const HUB_PATH = '{model}/resolve/{revision}/';
@@ -29,14 +33,6 @@ function folderModelId(url: string): string {
   for (let i = 0; i < url.length; i++) hash = Math.imul(hash ^ url.charCodeAt(i), 0x01000193) >>> 0;
   return `folder/${hash.toString(16)}`;
 }
-
-const DTYPE_SUFFIX: Record<ModelSource['dtype'], string> = {
-  fp32: '',
-  fp16: '_fp16',
-  q8: '_quantized',
-  q4: '_q4',
-  q4f16: '_q4f16',
-};
 
 /**
  * onnxruntime threads need cross-origin isolation (SharedArrayBuffer); otherwise it runs on one.
@@ -53,14 +49,17 @@ function threadCount(requested?: number): number {
  */
 export type EngineDevice = 'wasm' | 'cpu';
 
-/** The URL every file of the model is downloaded from, which is also the prefix of its cache keys. */
+/**
+ * The URL every file of the model is downloaded from, which is also the prefix of its stored
+ * records; a folder from the user's disk has one under the app's origin that only the store answers.
+ */
 function modelFolderUrl(source: ModelSource): string {
+  if (isLocalModel(source.id)) return localFolderUrl(localModelName(source.id), self.location.origin);
   if (isFolderUrl(source.id)) return new URL(source.id.endsWith('/') ? source.id : `${source.id}/`).href;
   return `${HUB}${HUB_PATH.replace('{model}', source.id).replace('{revision}', 'main')}`;
 }
 
-/** `cache` keeps the weights in IndexedDB; Node (the tests) has none and goes without. */
-function configureRuntime(source: ModelSource, device: EngineDevice, cache: WeightsCache | null, threads?: number) {
+function configureRuntime(source: ModelSource, device: EngineDevice, threads?: number) {
   const onnx = env.backends.onnx;
   // The wasm settings read `self.location`, `self.crossOriginIsolated` and `navigator`, which Node
   // lacks; onnxruntime-node ignores them anyway.
@@ -72,9 +71,11 @@ function configureRuntime(source: ModelSource, device: EngineDevice, cache: Weig
   env.allowLocalModels = false;
   env.allowRemoteModels = true;
   env.useBrowserCache = false;
-  env.useCustomCache = cache !== null;
-  env.customCache = cache;
-  if (isFolderUrl(source.id)) {
+  // The weights store sits in front of `env.fetch` instead (see WeightsCache): transformers.js's own
+  // cache writing would hold every file once more, and fails silently past 2 GiB.
+  env.useCustomCache = false;
+  env.customCache = null;
+  if (isFolderUrl(source.id) || isLocalModel(source.id)) {
     // transformers.js joins host, template and file name; a folder URL splits into the first two.
     const folder = new URL(modelFolderUrl(source));
     env.remoteHost = folder.origin;
@@ -89,6 +90,21 @@ function configureRuntime(source: ModelSource, device: EngineDevice, cache: Weig
 
 export function isFolderUrl(id: string): boolean {
   return /^https?:\/\//i.test(id);
+}
+
+/**
+ * What to tell transformers.js about external data, from `presence`, what a probe for the graph's
+ * `.onnx_data` file found: an explicit `externalData` (the `external=1` link) says yes; else the
+ * folder's own config.json decides where it says anything (an explicit "no" from us would override
+ * it); else a data file that exists says yes. `use: undefined` leaves it to transformers.js, which
+ * reads the config. `missing`: the data file is needed and not there (transformers.js would wait
+ * for it forever: its loader's rejection goes unhandled).
+ */
+export function externalDataFor(source: ModelSource, config: unknown, presence: Presence): { use: true | undefined; missing: boolean } {
+  const fromConfig = configExternalData(config, source.file, source.dtype);
+  const needed = source.externalData || (fromConfig ?? 0) > 0;
+  const use = source.externalData || (fromConfig === undefined && presence === 'present') ? true : undefined;
+  return { use, missing: needed && presence === 'absent' };
 }
 
 /**
@@ -160,23 +176,32 @@ export class TransformersEngine implements Engine {
 
   async load(source: ModelSource, onProgress: (files: FileProgress[]) => void): Promise<EngineInfo> {
     for (const slot of [...this.caches.keys()]) this.dropCache(slot);
-    const cache = this.device === 'wasm' ? new WeightsCache({ model: source.id, folder: modelFolderUrl(source) }) : null;
-    configureRuntime(source, this.device, cache, this.threads);
+    const folder = modelFolderUrl(source);
+    const local = isLocalModel(source.id);
+    const cache = this.device === 'wasm' ? new WeightsCache({ model: source.id, folder, local }) : null;
+    configureRuntime(source, this.device, this.threads);
+    await cache?.begin();
+    const fetchFile: typeof fetch = cache?.fetch ?? ((input, init) => fetch(input, init));
     // transformers.js treats some missing files as optional and then fails elsewhere; recording
     // every failed download lets the error name the file that was really missing.
-    const failedDownloads: string[] = [];
+    const failedDownloads: { url: string; why: string }[] = [];
+    let rejectDataFailed: (error: Error) => void = () => {};
+    const fail = (url: string, why: string) => {
+      failedDownloads.push({ url, why });
+      if (/\.onnx_data(_\d+)?$/.test(url)) rejectDataFailed(new Error(`Could not download ${url} (${why})`));
+    };
     env.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
       const url = input instanceof Request ? input.url : String(input);
       try {
-        const response = await fetch(input, init);
-        if (!response.ok) failedDownloads.push(`${url} (HTTP ${response.status})`);
+        const response = await fetchFile(input, init);
+        if (!response.ok) fail(url, `HTTP ${response.status}`);
         return response;
       } catch (error) {
-        failedDownloads.push(`${url} (network error)`);
+        fail(url, 'network error');
         throw error;
       }
     };
-    const modelId = isFolderUrl(source.id) ? folderModelId(source.id) : source.id;
+    const modelId = isFolderUrl(source.id) || local ? folderModelId(folder) : source.id;
     const files = new Map<string, FileProgress>();
     const progress_callback = (event: ProgressEvent) => {
       if (!event.file) return;
@@ -191,35 +216,61 @@ export class TransformersEngine implements Engine {
       files.set(event.file, entry);
       onProgress([...files.values()].map((f) => ({ ...f })));
     };
+    const onnxFile = onnxPath(source.file, source.dtype);
+    const where = local ? `the folder "${localModelName(source.id)}"` : 'the model folder';
+    const missingWeights = (data: string) => `Missing weights file ${data}: ${onnxFile} keeps its weights in it, and ${where} has no such file.`;
+    const relative = (url: string) => (url.startsWith(folder) ? url.slice(folder.length) : url);
     // Name the file that failed: a failed download first, else the file being read at the time.
     const failure = (error: unknown, fallback: string) => {
+      const missingData = failedDownloads.find((f) => /\.onnx_data(_\d+)?$/.test(f.url) && f.why === 'HTTP 404');
+      // onnxruntime names the data file a graph refers to but was not given.
+      const unmounted = /Failed to load external data file "+([^"]+)"/.exec(String(error))?.[1];
+      if (missingData || unmounted) return new ExplainedError(missingWeights(missingData ? relative(missingData.url) : `onnx/${unmounted}`), error);
+      const failed = failedDownloads[0];
+      if (failed && local) return new ExplainedError(`${relative(failed.url)} is missing from ${where}.`, error);
       const pending = [...files.values()].find((f) => !f.done)?.file;
-      return new ModelFileError(failedDownloads[0] ?? pending ?? fallback, error);
+      return new ModelFileError(failed ? `${failed.url} (${failed.why})` : (pending ?? fallback), error);
     };
 
     try {
-      this.tokenizer = await AutoTokenizer.from_pretrained(modelId, { progress_callback });
+      try {
+        this.tokenizer = await AutoTokenizer.from_pretrained(modelId, { progress_callback });
+      } catch (error) {
+        throw failure(error, 'tokenizer.json');
+      }
+      let config: PretrainedConfig;
+      try {
+        config = await AutoConfig.from_pretrained(modelId, { progress_callback });
+      } catch (error) {
+        throw failure(error, 'config.json');
+      }
+      const data = dataPath(source.file, source.dtype);
+      const externalData = externalDataFor(source, config, await probeFile(`${folder}${data}`, fetchFile));
+      if (externalData.missing) throw new ExplainedError(missingWeights(data));
+      try {
+        // A data file that fails to download mid-load would leave transformers.js waiting forever.
+        const dataFailed = new Promise<never>((_, reject) => (rejectDataFailed = reject));
+        this.model = await Promise.race([dataFailed, AutoModelForCausalLM.from_pretrained(modelId, {
+          config,
+          dtype: source.dtype,
+          device: this.device,
+          model_file_name: source.file,
+          ...(externalData.use ? { use_external_data_format: externalData.use } : {}),
+          // onnxruntime-node's own default uses every core; the benchmark compares at equal threads.
+          ...(this.device === 'cpu' && this.threads ? { session_options: { intraOpNumThreads: this.threads, interOpNumThreads: 1 } } : {}),
+          progress_callback,
+        })]);
+      } catch (error) {
+        throw failure(error, /json/i.test(String(error)) ? 'config.json' : onnxFile);
+      }
     } catch (error) {
-      await cache?.discardWritten();
-      throw failure(error, 'tokenizer.json');
+      this.tokenizer = null;
+      await cache?.discard();
+      throw error;
     }
+    await cache?.commit();
     this.format = tokenizerPromptFormat(this.tokenizer);
-    const onnxFile = `onnx/${source.file}${DTYPE_SUFFIX[source.dtype]}.onnx`;
-    try {
-      this.model = await AutoModelForCausalLM.from_pretrained(modelId, {
-        dtype: source.dtype,
-        device: this.device,
-        model_file_name: source.file,
-        use_external_data_format: source.externalData,
-        // onnxruntime-node's own default uses every core; the benchmark compares at equal threads.
-        ...(this.device === 'cpu' && this.threads ? { session_options: { intraOpNumThreads: this.threads, interOpNumThreads: 1 } } : {}),
-        progress_callback,
-      });
-    } catch (error) {
-      await cache?.discardWritten();
-      throw failure(error, /json/i.test(String(error)) ? 'config.json' : onnxFile);
-    }
-    const config = this.model.config as unknown as { max_position_embeddings?: number; n_positions?: number };
+    const modelConfig = this.model.config as unknown as { max_position_embeddings?: number; n_positions?: number };
     return {
       engine: 'transformers.js',
       // The protocol names only the browser's device; 'cpu' appears only in Node tests.
@@ -227,7 +278,7 @@ export class TransformersEngine implements Engine {
       model: source.id,
       dtype: source.dtype,
       threads: env.backends.onnx.wasm?.numThreads ?? 1,
-      contextSize: config.max_position_embeddings ?? config.n_positions ?? 2048,
+      contextSize: modelConfig.max_position_embeddings ?? modelConfig.n_positions ?? 2048,
       notCached: cache?.shortfall,
     };
   }

@@ -10,11 +10,30 @@ import { quantizedParameters, seededVector } from './quantized.js';
 import { MODEL_MAX_LENGTH, tokenizerFiles, trainVocabulary, type Vocabulary } from './tokenizer.js';
 import { ropeTables, tokenBias, type PhiConfig } from './weights.js';
 
-export const SHAPES = ['phi-2', 'phi-2-small'] as const;
+export const SHAPES = ['phi-2', 'phi-2-small', 'phi-2-tiny'] as const;
 export type Shape = (typeof SHAPES)[number];
 
-/** microsoft/phi-2's config.json; the small shape keeps its width with 2 layers, for quick timing runs. */
+/**
+ * microsoft/phi-2's config.json; the small shape keeps its width with 2 layers, for quick timing
+ * runs; the tiny one keeps only its file layout (merged decoder, int8 weights in an `.onnx_data`
+ * file) at the tiny model's width, for the end-to-end tests of that layout.
+ */
 export function shapeConfig(shape: Shape): PhiConfig {
+  if (shape === 'phi-2-tiny') {
+    return {
+      vocabSize: 1024,
+      hiddenSize: 64,
+      intermediateSize: 256,
+      numLayers: 2,
+      numHeads: 4,
+      headDim: 16,
+      partialRotaryFactor: 0.5,
+      rotaryDim: 8,
+      ropeTheta: 10000,
+      layerNormEps: 1e-5,
+      maxPositions: 2048,
+    };
+  }
   return {
     vocabSize: 51200,
     hiddenSize: 2560,

@@ -79,6 +79,7 @@ describe('model choice', () => {
   it('shortens a folder URL or repo id to its last segment for the status line', () => {
     expect(shortModelName('http://127.0.0.1:4173/models/phi-tiny/')).toBe('phi-tiny');
     expect(shortModelName('BricksDisplay/phi-2-q4')).toBe('phi-2-q4');
+    expect(shortModelName('local:my-model')).toBe('my-model (from disk)');
   });
 
   it('calls a catalog model by its name, from its CPU or GPU id, and any other by its short name', () => {

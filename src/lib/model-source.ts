@@ -1,4 +1,6 @@
+import type { WeightsChoice } from '../../workers/model-files';
 import type { Dtype, LoadModel, ModelSource } from '../../workers/protocol';
+import { isLocalModel, localModelName } from '../../workers/weights-store';
 import { catalogModel, catalogModelOf, DEFAULT_MODEL, loadModelOf, type CatalogModel } from './model-catalog';
 
 /** phi-2 for transformers.js (see the README for why this export). */
@@ -16,9 +18,18 @@ export const DTYPES: readonly Dtype[] = ['q8', 'q4', 'q4f16', 'fp16', 'fp32'];
 const STORAGE_KEY = 'phi-chat.model-source';
 const CHOICE_KEY = 'phi-chat.model';
 
-/** A custom folder URL defaults to transformers.js's own layout: `onnx/model<suffix>.onnx`. */
+/**
+ * A custom folder URL defaults to transformers.js's own layout: `onnx/model<suffix>.onnx`.
+ * `externalData: false` is no "no": the worker still finds a data file from the folder's config or
+ * by its presence (`external=1` only skips that).
+ */
 export function customSource(url: string, dtype: Dtype = 'q8', file = 'model', externalData = false): ModelSource {
   return { id: url, dtype, file, externalData };
+}
+
+/** A folder from the user's disk, stored as `model` (`local:<name>`), with the weights found or chosen in it. */
+export function localSource(model: string, { file, dtype, externalData }: WeightsChoice): ModelSource {
+  return { id: model, dtype, file, externalData };
 }
 
 export function validateModelUrl(input: string, base: string): string {
@@ -51,6 +62,7 @@ export function isStored(source: ModelSource, storedUrls: readonly string[]): bo
 
 /** A name short enough for a status line: the folder's or repository's last path segment. */
 export function shortModelName(id: string): string {
+  if (isLocalModel(id)) return `${localModelName(id)} (from disk)`;
   return id.split('/').filter(Boolean).at(-1) ?? id;
 }
 
