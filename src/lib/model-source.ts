@@ -107,9 +107,10 @@ export function readChoice(value: unknown): ModelChoice | undefined {
   return source ? { kind: 'custom', source } : undefined;
 }
 
+/** A folder URL, or a folder from the user's disk kept in the weights store (`local:<name>`). */
 function readSource(value: unknown): ModelSource | undefined {
   const source = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
-  if (typeof source.id !== 'string' || !/^https?:\/\//.test(source.id) || !isDtype(source.dtype as string) || typeof source.file !== 'string') return undefined;
+  if (typeof source.id !== 'string' || !(/^https?:\/\//.test(source.id) || isLocalModel(source.id)) || !isDtype(source.dtype as string) || typeof source.file !== 'string') return undefined;
   return { id: source.id, dtype: source.dtype as Dtype, file: source.file, externalData: source.externalData === true };
 }
 
