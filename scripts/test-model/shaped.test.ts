@@ -7,24 +7,12 @@ import { DEFAULT_SEED } from './build.js';
 import { DataType, type Graph, type Node } from './onnx.js';
 import { int8Weight, seededVector, uint8Embedding } from './quantized.js';
 import { forward } from './reference.js';
-import { DATA_FILE, ONNX_FILE, paddedTokenBias, writeShapedModel, type ShapedModelSummary } from './shaped.js';
+import { DATA_FILE, ONNX_FILE, paddedTokenBias, shapeConfig, writeShapedModel, type ShapedModelSummary } from './shaped.js';
 import { trainVocabulary } from './tokenizer.js';
 import { ropeTables, type LayerWeights, type PhiConfig, type PhiWeights } from './weights.js';
 
 // phi-2's layout at the tiny model's width, so onnxruntime and the reference run in milliseconds.
-const config: PhiConfig = {
-  vocabSize: 1024,
-  hiddenSize: 64,
-  intermediateSize: 256,
-  numLayers: 2,
-  numHeads: 4,
-  headDim: 16,
-  partialRotaryFactor: 0.5,
-  rotaryDim: 8,
-  ropeTheta: 10000,
-  layerNormEps: 1e-5,
-  maxPositions: 2048,
-};
+const config: PhiConfig = shapeConfig('phi-2-tiny');
 const V = config.vocabSize;
 const PROMPT = [72, 514, 33, 344, 368, 332, 272, 317, 262, 436, 63, 319];
 
