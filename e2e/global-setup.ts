@@ -1,6 +1,6 @@
 import { cpSync, existsSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 
-/** Broken copies of the generated model, for the bad-input tests, and a whole one under another name, for switching models. */
+/** Broken copies of the generated model, for the bad-input tests. */
 export default function globalSetup() {
   const tiny = 'e2e/.model/phi-tiny';
   if (!existsSync(`${tiny}/onnx/model.onnx`)) throw new Error('Run `npm run test-model` first: the generated model is missing.');
@@ -8,8 +8,6 @@ export default function globalSetup() {
     rmSync(`e2e/.model/${name}`, { recursive: true, force: true });
     cpSync(tiny, `e2e/.model/${name}`, { recursive: true });
   }
-  rmSync('e2e/.model/phi-tiny-b', { recursive: true, force: true });
-  cpSync(tiny, 'e2e/.model/phi-tiny-b', { recursive: true });
   truncateSync('e2e/.model/broken-onnx/onnx/model.onnx', 5000);
   writeFileSync('e2e/.model/broken-config/config.json', '{"model_type": "phi", "hidden_size": ');
 }

@@ -40,8 +40,8 @@ test('two models in one conversation: each reply names its model, and the conver
     await page.getByRole('combobox', { name: 'Weights' }).selectOption('fp32');
     await page.getByRole('button', { name: 'Load this model' }).click();
   };
-  await loadFolder('/models/phi-tiny-b/');
-  await expect(page.getByLabel('Engine')).toContainText('phi-tiny-b fp32', { timeout: 60_000 });
+  await loadFolder('/models/chat-tiny/');
+  await expect(page.getByLabel('Engine')).toContainText('chat-tiny fp32', { timeout: 60_000 });
   const switchBack = page.getByRole('button', { name: 'Switch back to phi-tiny' });
   await expect(switchBack).toBeVisible();
   await switchBack.click();
@@ -49,20 +49,26 @@ test('two models in one conversation: each reply names its model, and the conver
   await expect(switchBack).toHaveCount(0);
   expect(page.workers()).toHaveLength(1);
 
-  await page.getByRole('button', { name: 'Load phi-tiny-b' }).or(page.getByRole('button', { name: 'Load this model' })).first().click();
-  await expect(page.getByLabel('Engine')).toContainText('phi-tiny-b fp32', { timeout: 60_000 });
+  await page.getByRole('button', { name: 'Load chat-tiny' }).or(page.getByRole('button', { name: 'Load this model' })).first().click();
+  await expect(page.getByLabel('Engine')).toContainText('chat-tiny fp32', { timeout: 60_000 });
   await sendMessage(page, 'Tell me a joke');
   await waitForReplyEnd(page, 1);
-  await expect(reply(page, 1).getByText('phi-tiny-b', { exact: true })).toBeVisible();
+  await expect(reply(page, 1).getByText('chat-tiny', { exact: true })).toBeVisible();
   await expect(reply(page, 0).getByText('phi-tiny', { exact: true })).toBeVisible();
   await reply(page, 1).getByText('Details').click();
-  await expect(reply(page, 1).locator('dd', { hasText: 'phi-tiny-b (' })).toContainText('/models/phi-tiny-b/');
+  await expect(reply(page, 1).locator('dd', { hasText: 'chat-tiny (' })).toContainText('/models/chat-tiny/');
+  // Each model was prompted in its own format: the chat model reads the whole conversation, phi-tiny's
+  // turn included, through its template; phi-tiny's own prompt was plain text.
+  await expect(reply(page, 1).getByLabel('Prompt sent')).toContainText('<|im_start|>user\nDo you sell laptops?<|im_end|>');
+  await expect(reply(page, 1).getByLabel('Prompt sent')).toContainText('Tell me a joke<|im_end|>\n<|im_start|>assistant');
+  await reply(page, 0).getByText('Details').click();
+  await expect(reply(page, 0).getByLabel('Prompt sent')).toContainText('Human: Do you sell laptops?');
 
-  // The conversation now belongs to phi-tiny-b: loading phi-tiny again offers it back, across a reload.
+  // The conversation now belongs to chat-tiny: loading phi-tiny again offers it back, across a reload.
   await loadFolder('/models/phi-tiny/');
   await expect(page.getByLabel('Engine')).toContainText(/phi-tiny fp32/, { timeout: 60_000 });
   await page.reload();
-  await expect(page.getByRole('button', { name: 'Switch back to phi-tiny-b' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Switch back to chat-tiny' })).toBeVisible();
 });
 
 test('a model that does not fit the device is refused before anything is downloaded, with Load anyway', async ({ page }) => {
