@@ -29,13 +29,17 @@ const RECENT_LIMIT = 4096;
 
 export function neutralize(text: string, speakers: readonly string[]): string {
   if (!text.includes(':')) return text;
-  const key = `${speakers.join('\n')}\u0000${text}`;
-  const known = recent.get(key);
+  return remembered(recent, `${speakers.join('\n')}\u0000${text}`, () => neutralizeColons(text, speakers));
+}
+
+/** `compute()` kept under `key` in `cache`, which is emptied once it holds RECENT_LIMIT results. */
+function remembered(cache: Map<string, string>, key: string, compute: () => string): string {
+  const known = cache.get(key);
   if (known !== undefined) return known;
-  if (recent.size >= RECENT_LIMIT) recent.clear();
-  const clean = neutralizeColons(text, speakers);
-  recent.set(key, clean);
-  return clean;
+  if (cache.size >= RECENT_LIMIT) cache.clear();
+  const result = compute();
+  cache.set(key, result);
+  return result;
 }
 
 function neutralizeColons(text: string, speakers: readonly string[]): string {
@@ -96,12 +100,7 @@ function markerPattern(markers: readonly string[]) {
 export function neutralizeMarkers(text: string, markers: readonly string[] = NO_MARKERS): string {
   const { pattern, allBracketed, recent: known } = markerPattern(markers);
   if (allBracketed && !/[^\x00-\x7f]|[<[|]/.test(text)) return text;
-  const cached = known.get(text);
-  if (cached !== undefined) return cached;
-  if (known.size >= RECENT_LIMIT) known.clear();
-  const clean = breakMarkers(text, pattern);
-  known.set(text, clean);
-  return clean;
+  return remembered(known, text, () => breakMarkers(text, pattern));
 }
 
 function breakMarkers(text: string, pattern: RegExp): string {
