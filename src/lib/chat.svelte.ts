@@ -571,8 +571,13 @@ export class ChatState {
   private foldOldTurns(memory: { turns: IndexedTurn[]; summary?: string }, reply: AssistantMessage) {
     const fold = reply.prompt?.foldTurns ?? 0;
     if (fold <= 0 || this.busy) return;
-    const replyStart = this.library.messages[this.library.messages.indexOf(reply) - 1]?.id;
-    this.foldStep(this.library.currentId, memory.turns, Math.min(fold, memory.turns.length), memory.summary, replyStart);
+    const userIndex = this.library.messages.indexOf(reply) - 1;
+    // A fold step may have ended and been saved after `memory` was read for this reply (between
+    // the send and the worker taking the stop): go on from the memory as saved now, less the turns
+    // that step already folded, rather than from the stale one, which the chain would refuse.
+    const now = this.memory(userIndex);
+    const alreadyFolded = Math.max(0, memory.turns.length - now.turns.length);
+    this.foldStep(this.library.currentId, now.turns, Math.min(fold - alreadyFolded, now.turns.length), now.summary, this.library.messages[userIndex]?.id);
   }
 
   private foldStep(conversationId: string | null, turns: IndexedTurn[], remaining: number, summary: string | undefined, replyStart: string | undefined) {

@@ -22,6 +22,8 @@ class FoldingWorker {
   /** Summaries waiting for `finishSummary`, when `holdSummaries` is set. */
   readonly held: SummarizeRequest[] = [];
   holdSummaries = false;
+  /** A stop finds the held summary already written: it ends as it would have, not aborted. */
+  finishOnStop = false;
   private listener: ((event: MessageEvent<Response>) => void) | null = null;
 
   postMessage(request: Request) {
@@ -39,7 +41,8 @@ class FoldingWorker {
     }
     if (request.type === 'stop') {
       const held = this.held.findIndex((r) => r.id === request.target);
-      if (held >= 0) this.send(request.target, [{ type: 'done', stopReason: 'aborted' }]);
+      if (held >= 0 && this.finishOnStop) this.finish(this.held[held]!);
+      else if (held >= 0) this.send(request.target, [{ type: 'done', stopReason: 'aborted' }]);
       if (held >= 0) this.held.splice(held, 1);
     }
   }
@@ -116,6 +119,28 @@ describe('folding old turns into the summary', () => {
     await until(() => worker.held.length === 1);
     expect(worker.held[0]).toMatchObject({ summary: `summary up to message ${FOLD_STEP_TURNS - 1}`, turns: expect.arrayContaining([{ user: `message ${FOLD_STEP_TURNS}`, assistant: expect.any(String) }]) });
     expect(worker.held[0]!.turns[0]!.user).toBe(`message ${FOLD_STEP_TURNS}`);
+  });
+
+  it('goes on after the reply when the step in flight was saved after the message was sent', async () => {
+    const worker = new FoldingWorker();
+    const chat = await chatWithTurns(worker, FULL);
+    worker.holdSummaries = true;
+    await chat.send(`message ${FULL}`);
+    await until(() => worker.held.length === 1);
+    worker.finish(worker.held.shift()!);
+    await until(() => worker.held.length === 1);
+
+    // The second step had already ended when the new message's stop reached the worker: it is
+    // saved after the reply's history was read, so the reply's fold count includes its turns.
+    worker.finishOnStop = true;
+    await chat.send('an urgent question');
+    await until(() => !chat.busy);
+    const secondStepEnd = chat.messages[4 * FOLD_STEP_TURNS]!.id;
+    await until(() => chat.library.current?.memoryStart === secondStepEnd);
+    // The fold does not stall on the summary it did not expect: it goes on from the saved step.
+    await until(() => worker.held.length === 1);
+    expect(worker.held[0]).toMatchObject({ summary: `summary up to message ${2 * FOLD_STEP_TURNS - 1}` });
+    expect(worker.held[0]!.turns[0]!.user).toBe(`message ${2 * FOLD_STEP_TURNS}`);
   });
 
   it('asks the worker for full prefills when the page says kv=off', async () => {
