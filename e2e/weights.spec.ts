@@ -17,6 +17,21 @@ async function reloadAndLoadModel(page: Page) {
   await expect(page.getByLabel('Engine')).toContainText('transformers.js');
 }
 
+/** How many records the weights store holds, of any model. */
+const storedRecords = (page: Page) =>
+  page.evaluate(
+    () =>
+      new Promise<number>((resolve, reject) => {
+        const open = indexedDB.open('phi-chat-weights');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const count = open.result.transaction('files').objectStore('files').count();
+          count.onsuccess = () => resolve(count.result);
+          count.onerror = () => reject(count.error);
+        };
+      }),
+  );
+
 const usage = (page: Page) => page.evaluate(async () => (await navigator.storage.estimate()).usage ?? 0);
 
 test('the second load of a model makes no request for its files', async ({ page, context }) => {
@@ -60,6 +75,32 @@ test('a damaged stored file is downloaded again, and the model still loads', asy
   await expect(reply(page, 0).getByTestId('reply-text')).not.toBeEmpty();
 });
 
+test('Cancel loading stops the download, ends the worker, keeps nothing of the model, and Load model starts again', async ({ page, context }) => {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: 100_000, uploadThroughput: -1 });
+  await page.goto(modelLink());
+  await page.getByRole('button', { name: 'Load model' }).click();
+  const files = page.getByRole('list', { name: 'Model files' });
+  await expect(files).toContainText(/onnx\/model\.onnx\s*[1-9][\d.]* KB/, { timeout: 30_000 });
+  const [worker] = page.workers();
+  const closed = new Promise<void>((resolve) => worker!.once('close', () => resolve()));
+  await page.getByRole('button', { name: 'Cancel loading' }).click();
+
+  await expect(page.getByRole('alert')).toHaveText('Loading phi-tiny was cancelled. Load model starts it again.');
+  // The worker, and all the load held in memory, is gone.
+  await closed;
+  await expect(page.getByRole('progressbar')).toHaveCount(0);
+  await expect.poll(() => storedRecords(page), { message: 'records left in the weights store' }).toBe(0);
+
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await page.getByRole('button', { name: 'Load model' }).click();
+  await expect(page.getByLabel('Engine')).toContainText('transformers.js');
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  await sendMessage(page, 'Do you sell laptops?');
+  await waitForReplyEnd(page, 0);
+  await expect(reply(page, 0).getByTestId('reply-text')).not.toBeEmpty();
+});
+
 test('deleting a stored model removes all its records, and the next load downloads it again', async ({ page, context }) => {
   await loadTinyModel(page);
   // The service worker's precache counts towards usage too: measure once it is complete.
@@ -77,19 +118,7 @@ test('deleting a stored model removes all its records, and the next load downloa
   await expect(panel).toContainText('No models are stored on this device.');
   // Every record of the model is gone. The estimate is only logged: Chromium 150 keeps the deleted
   // bytes counted in its estimate (its IndexedDB files shrink later, if at all), which the app cannot change.
-  const records = await page.evaluate(
-    () =>
-      new Promise<number>((resolve, reject) => {
-        const open = indexedDB.open('phi-chat-weights');
-        open.onerror = () => reject(open.error);
-        open.onsuccess = () => {
-          const count = open.result.transaction('files').objectStore('files').count();
-          count.onsuccess = () => resolve(count.result);
-          count.onerror = () => reject(count.error);
-        };
-      }),
-  );
-  expect(records, 'records left in the weights store').toBe(0);
+  expect(await storedRecords(page), 'records left in the weights store').toBe(0);
   console.log(`storage estimate: ${before} bytes before the delete, ${await usage(page)} after`);
   await panel.getByRole('button', { name: 'Close' }).click();
 

@@ -4,7 +4,7 @@
  * worker and on onnxruntime-node. Machines are noisy, so every headline figure is a ratio of two
  * things measured in the same run. Writes bench-results/latest.{json,md} and tokens-per-second.svg.
  *   npm run bench [-- --shape phi-tiny|phi-2-small|phi-2] [--port 5890] [--runs 3] [--only pipeline,turns,long]
- * `--only` measures some figures alone, to check one fix quickly (the bytes are always measured;
+ * `--only` measures some figures alone (default: all on the tiny model; pipeline and turns at phi-2-small; turns at phi-2). The bytes are always measured;
  * threads and browser ÷ native come with the pipeline, whose prompt they reuse).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -32,16 +32,18 @@ const { values: args } = parseArgs({
     shape: { type: 'string', default: 'phi-tiny' },
     port: { type: 'string', default: '5890' },
     runs: { type: 'string', default: '3' },
-    only: { type: 'string', default: 'pipeline,turns,long' },
+    // Unset: every figure on the tiny model; at phi-2's width the pipeline and the 12 turns; at its full size the 12 turns.
+    only: { type: 'string' },
   },
 });
 const FIGURES = ['pipeline', 'turns', 'long'];
-const only = new Set(args.only.split(',').map((f) => f.trim()));
-for (const figure of only) if (!FIGURES.includes(figure)) fail(`Unknown figure "${figure}" in --only: choose from ${FIGURES.join(', ')}.`);
 const SHAPES = ['phi-tiny', 'phi-2-small', 'phi-2'];
 const shape = args.shape;
 if (!SHAPES.includes(shape)) fail(`Unknown shape "${shape}": choose one of ${SHAPES.join(', ')}.`);
 const tiny = shape === 'phi-tiny';
+const DEFAULT_FIGURES: Record<string, string> = { 'phi-tiny': 'pipeline,turns,long', 'phi-2-small': 'pipeline,turns', 'phi-2': 'turns' };
+const only = new Set((args.only ?? DEFAULT_FIGURES[shape]!).split(',').map((f) => f.trim()));
+for (const figure of only) if (!FIGURES.includes(figure)) fail(`Unknown figure "${figure}" in --only: choose from ${FIGURES.join(', ')}.`);
 // The tiny model is the generated fp32 one; the phi-2 shapes are laid out like the hosted phi-2.
 const modelFile = tiny ? 'e2e/.model/phi-tiny/onnx/model.onnx' : `e2e/.model/${shape}/onnx/decoder_model_merged_quantized.onnx`;
 if (!existsSync(modelFile)) {
@@ -88,6 +90,8 @@ const MESSAGE = 'Tell me about your laptops and how delivery works';
 /** Greedy, so the app and the bare engine write the same tokens from the same prompt. */
 const GREEDY: GenerationParams = { maxNewTokens: 256, temperature: 0, topK: 50, topP: 0.9, repetitionPenalty: 1.15 };
 const BOT = 'Chatbot';
+/** The pipeline's replies: long on the tiny model (about a millisecond a token), short at phi-2's width (about 0.1 s a token here). */
+const PIPELINE: GenerationParams = tiny ? GREEDY : { ...GREEDY, maxNewTokens: 48 };
 
 console.log('Building the app and the bench-only bare worker…');
 // vite-node runs this script with NODE_ENV=development, which would build Svelte's dev mode.
@@ -242,11 +246,11 @@ try {
   const bytes = measureBundle('dist');
   results.bytes = bytes;
 
-  if (tiny && only.has('pipeline')) {
+  if (only.has('pipeline')) {
     step('pipeline efficiency');
     // 1. Pipeline efficiency, and 5. classification's forward passes, from the same prompts.
     const appCtx = await context(APP);
-    const app = await openApp(appCtx, appLink(), { ...GREEDY });
+    const app = await openApp(appCtx, appLink(), { ...PIPELINE });
     const bareCtx = await context(BARE);
     const barePage = await bareCtx.newPage();
     await barePage.goto(BARE);
@@ -259,7 +263,7 @@ try {
       if (i > -1) await newChat(app.page);
       const ui = await uiReply(app.page, MESSAGE);
       prompt = ui.turn.prompt.text;
-      const baseline = await bareRun(barePage, { prompt, params: GREEDY, bot: BOT, classify: MESSAGE });
+      const baseline = await bareRun(barePage, { prompt, params: PIPELINE, bot: BOT, classify: MESSAGE });
       if (i < 0) continue;
       pipeline.push({
         sameText: ui.turn.replyText === baseline.text,
@@ -292,7 +296,7 @@ try {
 
     step('threads');
     // 2. Threads: a fresh bare worker per count (onnxruntime fixes its thread count once per worker).
-    const threadRequest: BareRun = { prompt, params: GREEDY, bot: BOT };
+    const threadRequest: BareRun = { prompt, params: PIPELINE, bot: BOT };
     const counts = [...new Set([1, 2, app.threads])].sort((a, b) => a - b);
     const byThreads = new Map<number, number[]>([[app.threads, pipeline.map((p) => p.bareTokensPerSecond)]]);
     const browserCores = bareApp.hardwareConcurrency;
@@ -346,7 +350,7 @@ try {
   // 4. Prefill per turn, and 5. classification against the first token, on a full window; the
   // real size (8.) times its first tokens on the same turns.
   let twelve: { withReuse: TurnRow[]; withoutReuse: TurnRow[]; loaded: { loadMs: number; threads: number }; peakRss: number | null } | null = null;
-  if (only.has('turns') || !tiny) {
+  if (only.has('turns')) {
     step('12-turn conversation, with and without reuse');
     const browserPid = childrenRunning(CHROMIUM_PATH)[0];
     const rssSampler = browserPid ? samplePeakRss(browserPid) : null;

@@ -23,6 +23,9 @@ const { values } = parseArgs({
     port: { type: 'string', default: '5600' },
     tokens: { type: 'string', default: '16' },
     timeout: { type: 'string', default: '1800', short: 't' },
+    // Instead: start a load from the server, Cancel loading halfway through the weights, and
+    // report the renderer's memory just before and a few seconds after.
+    cancel: { type: 'boolean', default: false },
   },
 });
 const port = Number(values.port);
@@ -134,6 +137,24 @@ async function replyOnce(page: Page) {
   };
 }
 
+/** Loads, cancels once half of the weights are in, and samples the memory around it. */
+async function cancelHalfway(page: Page, sampler: MemorySampler) {
+  sampler.start();
+  await page.getByRole('button', { name: 'Load model' }).click();
+  const data = page.getByRole('list', { name: 'Model files' }).getByRole('listitem').filter({ hasText: '.onnx_data' });
+  await data.filter({ hasText: /\((?:[5-9]\d|100)%\)/ }).waitFor({ timeout });
+  const before = sampler.stop();
+  const progress = await data.textContent();
+  await page.getByRole('button', { name: 'Cancel loading' }).click();
+  await page.getByRole('button', { name: 'Load model' }).waitFor({ timeout });
+  await new Promise((resolve) => setTimeout(resolve, 5000));
+  sampler.start();
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const after = sampler.stop();
+  const stored = await page.evaluate(async () => (await navigator.storage.estimate()).usage ?? 0);
+  return { from: 'cancel', progress, beforeCancel: before, afterCancel: after, storedBytes: stored };
+}
+
 // A process group of its own, so that stopping it stops npx's children too.
 const server = spawn('npx', ['tsx', 'scripts/serve.ts', '--port', String(port), '--models', 'e2e/.model'], { stdio: 'ignore', detached: true });
 // A real profile on disk, as a user has: an incognito context keeps IndexedDB in memory, with a small quota.
@@ -156,7 +177,11 @@ try {
   await settings.getByRole('spinbutton', { name: 'Max new tokens' }).blur();
   await settings.getByRole('button', { name: 'Close' }).click();
 
-  for (const from of ['server', 'indexeddb'] as const) {
+  if (values.cancel) {
+    results.push(await cancelHalfway(page, sampler));
+    console.log(JSON.stringify(results[0]));
+  }
+  for (const from of values.cancel ? [] : (['server', 'indexeddb'] as const)) {
     if (from === 'indexeddb') await page.reload();
     sampler.start();
     const load = await loadModel(page);
@@ -179,7 +204,11 @@ try {
   rmSync(profile, { recursive: true, force: true });
 }
 
-for (const r of results) {
+for (const r of results.filter((result) => result.from === 'cancel')) {
+  const [before, after] = [r.beforeCancel, r.afterCancel] as { byType: Record<string, number> }[];
+  console.log(`cancel at ${r.progress}: renderer ${gib(before!.byType.renderer ?? 0)} before, ${gib(after!.byType.renderer ?? 0)} 6 s after; ${r.storedBytes} bytes stored`);
+}
+for (const r of results.filter((result) => result.from !== 'cancel')) {
   const load = r.loadPeak as { totalPeak: number; byType: Record<string, number> };
   const replyPeak = r.replyPeak as { totalPeak: number; byType: Record<string, number> } | undefined;
   console.log(

@@ -58,20 +58,22 @@ describe('externalDataFor', () => {
   const source = (externalData: boolean): ModelSource => ({ id: 'https://x/m/', dtype: 'q8', file: 'decoder_model_merged', externalData });
   const says = (value: unknown) => ({ 'transformers.js_config': { use_external_data_format: value } });
 
-  it('keeps an explicit external=1 as it is', () => {
-    expect(externalDataFor(source(true), {}, 'present')).toEqual({ use: true, missing: false });
-    expect(externalDataFor(source(true), {}, 'unknown')).toEqual({ use: true, missing: false });
+  it('reads at least one data file for an explicit external=1, as many as the config names', () => {
+    expect(externalDataFor(source(true), {}, 'present')).toEqual({ chunks: 1, missing: false });
+    expect(externalDataFor(source(true), {}, 'unknown')).toEqual({ chunks: 1, missing: false });
+    expect(externalDataFor(source(true), says(3), 'present')).toEqual({ chunks: 3, missing: false });
   });
 
-  it("leaves it to the folder's config where the config says, never overriding it with a no", () => {
-    expect(externalDataFor(source(false), says(true), 'present')).toEqual({ use: undefined, missing: false });
-    expect(externalDataFor(source(false), says(false), 'present')).toEqual({ use: undefined, missing: false });
+  it("follows the folder's config where the config says, a no included", () => {
+    expect(externalDataFor(source(false), says(true), 'present')).toEqual({ chunks: 1, missing: false });
+    expect(externalDataFor(source(false), says(2), 'present')).toEqual({ chunks: 2, missing: false });
+    expect(externalDataFor(source(false), says(false), 'present')).toEqual({ chunks: 0, missing: false });
   });
 
   it('uses a data file that exists where the config says nothing (the bug: it was never requested)', () => {
-    expect(externalDataFor(source(false), {}, 'present')).toEqual({ use: true, missing: false });
-    expect(externalDataFor(source(false), {}, 'absent')).toEqual({ use: undefined, missing: false });
-    expect(externalDataFor(source(false), {}, 'unknown')).toEqual({ use: undefined, missing: false });
+    expect(externalDataFor(source(false), {}, 'present')).toEqual({ chunks: 1, missing: false });
+    expect(externalDataFor(source(false), {}, 'absent')).toEqual({ chunks: 0, missing: false });
+    expect(externalDataFor(source(false), {}, 'unknown')).toEqual({ chunks: 0, missing: false });
   });
 
   it('calls a data file missing when the link or the config needs it and the server has none', () => {

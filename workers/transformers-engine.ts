@@ -18,6 +18,7 @@ import { PLAIN_FORMAT, type ChatMessage, type PromptFormat } from './prompt-form
 import type { EngineInfo, FileProgress, ModelSource, PrefillCount, WasmEngineInfo } from './protocol';
 import { sampleToken } from './sampling';
 import { IncrementalDecoder } from './text-decoder';
+import { dataFileNames, readWhole } from './external-data';
 import { configExternalData, dataPath, onnxPath, probeFile, type Presence } from './model-files';
 import { WeightsCache } from './weights-cache';
 import { isLocalModel, localFolderUrl, localModelName } from './weights-store';
@@ -88,23 +89,36 @@ function configureRuntime(source: ModelSource, device: EngineDevice, threads?: n
   }
 }
 
+/**
+ * One external-data file of the model (`onnx/…`), read whole through `env.fetch` (so from the
+ * weights store, or stored as it downloads), its progress reported as transformers.js reports a file's.
+ */
+async function readDataFile(folder: string, file: string, progress: (event: ProgressEvent) => void): Promise<{ path: string; data: Uint8Array }> {
+  const url = `${folder}${file}`;
+  const response = await env.fetch(url);
+  if (!response.ok || !response.body) throw new Error(`Could not download ${url} (HTTP ${response.status})`);
+  progress({ status: 'initiate', file });
+  const data = await readWhole(response, (loaded, total) => progress({ status: 'progress', file, loaded, total }));
+  progress({ status: 'done', file });
+  // onnxruntime matches it by the name the graph gives it, which has no folder.
+  return { path: file.slice(file.lastIndexOf('/') + 1), data };
+}
+
 export function isFolderUrl(id: string): boolean {
   return /^https?:\/\//i.test(id);
 }
 
 /**
- * What to tell transformers.js about external data, from `presence`, what a probe for the graph's
- * `.onnx_data` file found: an explicit `externalData` (the `external=1` link) says yes; else the
- * folder's own config.json decides where it says anything (an explicit "no" from us would override
- * it); else a data file that exists says yes. `use: undefined` leaves it to transformers.js, which
- * reads the config. `missing`: the data file is needed and not there (transformers.js would wait
- * for it forever: its loader's rejection goes unhandled).
+ * How many external-data files the graph has, from `presence`, what a probe for its `.onnx_data`
+ * file found: an explicit `externalData` (the `external=1` link) says at least one; else the
+ * folder's own config.json decides where it says anything; else a data file that exists says one.
+ * `missing`: the data file is needed and not there (transformers.js would wait for it forever: its
+ * loader's rejection goes unhandled).
  */
-export function externalDataFor(source: ModelSource, config: unknown, presence: Presence): { use: true | undefined; missing: boolean } {
+export function externalDataFor(source: ModelSource, config: unknown, presence: Presence): { chunks: number; missing: boolean } {
   const fromConfig = configExternalData(config, source.file, source.dtype);
-  const needed = source.externalData || (fromConfig ?? 0) > 0;
-  const use = source.externalData || (fromConfig === undefined && presence === 'present') ? true : undefined;
-  return { use, missing: needed && presence === 'absent' };
+  const chunks = source.externalData ? Math.max(1, fromConfig ?? 1) : (fromConfig ?? (presence === 'present' ? 1 : 0));
+  return { chunks, missing: chunks > 0 && presence === 'absent' };
 }
 
 /**
@@ -245,8 +259,16 @@ export class TransformersEngine implements Engine {
         throw failure(error, 'config.json');
       }
       const data = dataPath(source.file, source.dtype);
-      const externalData = externalDataFor(source, config, await probeFile(`${folder}${data}`, fetchFile));
-      if (externalData.missing) throw new ExplainedError(missingWeights(data));
+      const { chunks, missing } = externalDataFor(source, config, await probeFile(`${folder}${data}`, fetchFile));
+      if (missing) throw new ExplainedError(missingWeights(data));
+      // In the browser the worker reads the data files itself (transformers.js's reading cannot
+      // hold one over 2 GiB); in Node, onnxruntime-node reads them from disk.
+      let externalData: { path: string; data: Uint8Array }[] = [];
+      try {
+        if (this.device === 'wasm') externalData = await Promise.all(dataFileNames(source.file, source.dtype, chunks).map((file) => readDataFile(folder, file, progress_callback)));
+      } catch (error) {
+        throw failure(error, data);
+      }
       try {
         // A data file that fails to download mid-load would leave transformers.js waiting forever.
         const dataFailed = new Promise<never>((_, reject) => (rejectDataFailed = reject));
@@ -255,13 +277,19 @@ export class TransformersEngine implements Engine {
           dtype: source.dtype,
           device: this.device,
           model_file_name: source.file,
-          ...(externalData.use ? { use_external_data_format: externalData.use } : {}),
-          // onnxruntime-node's own default uses every core; the benchmark compares at equal threads.
-          ...(this.device === 'cpu' && this.threads ? { session_options: { intraOpNumThreads: this.threads, interOpNumThreads: 1 } } : {}),
+          use_external_data_format: this.device === 'wasm' ? false : chunks,
+          session_options: {
+            ...(externalData.length > 0 ? { externalData } : {}),
+            // onnxruntime-node's own default uses every core; the benchmark compares at equal threads.
+            ...(this.device === 'cpu' && this.threads ? { intraOpNumThreads: this.threads, interOpNumThreads: 1 } : {}),
+          },
           progress_callback,
         })]);
       } catch (error) {
         throw failure(error, /json/i.test(String(error)) ? 'config.json' : onnxFile);
+      } finally {
+        // onnxruntime has copied the weights into its own heap: this copy goes with the last reference.
+        for (const file of externalData) file.data = new Uint8Array(0);
       }
     } catch (error) {
       this.tokenizer = null;

@@ -17,11 +17,11 @@ import { indexedLinesOf, linesOf } from './group-lines';
 import { InferenceClient, WORKER_CRASHED } from './inference-client';
 import { Library } from './library.svelte';
 import { isSendable } from './limits';
-import { storedFileUrls } from '../../workers/weights-store';
+import { deleteCachedModel, isMarkedLoading, storedFileUrls } from '../../workers/weights-store';
 import { DEFAULT_GENERATION } from '../../workers/defaults';
 import type { CatalogModel } from './model-catalog';
 import { checkFit, type Fit } from './model-fit';
-import { choiceCatalogModel, choiceLoadModel, choiceSource, isStored, sameChoice, saveChoice, type ModelChoice } from './model-source';
+import { choiceCatalogModel, choiceLoadModel, choiceName, choiceSource, isStored, sameChoice, saveChoice, type ModelChoice } from './model-source';
 import { effectiveGeneration, loadSettings, normalizeSettings, saveSettings } from './settings';
 import type { AssistantMessage, Message, Participant } from './store/types';
 import { replySaver } from './reply-saver';
@@ -130,6 +130,7 @@ export class ChatState {
    * model the fit check rules out is refused before any download, unless `anyway` (Load anyway).
    */
   loadModel(choice: ModelChoice = this.choice, { anyway = false } = {}): Promise<boolean> {
+    this.notice = null;
     if (!sameChoice(choice, this.choice)) {
       this.choice = choice;
       saveChoice($state.snapshot(choice), localStorage);
@@ -151,6 +152,23 @@ export class ChatState {
     })();
     this.latestLoad = load;
     return load;
+  }
+
+  /**
+   * Stops the load in progress (Cancel): the worker goes, and with it every byte the load held in
+   * memory; what it had begun to store goes too, as it would at the next load. A model that was
+   * already stored whole stays stored.
+   */
+  async cancelLoad() {
+    if (this.model.status !== 'loading') return;
+    const name = choiceName(this.choice);
+    const sourceId = this.source?.id;
+    this.latestLoadToken = null;
+    this.client.terminate(`Loading ${name} was cancelled.`);
+    this.model = { status: 'idle' };
+    this.loadedChoice = null;
+    this.notice = `Loading ${name} was cancelled. Load model starts it again.`;
+    if (sourceId && (await isMarkedLoading(sourceId))) await deleteCachedModel(sourceId);
   }
 
   private startLoad(choice: ModelChoice, isLatest: () => boolean): Promise<boolean> {

@@ -54,3 +54,19 @@ describe('InferenceClient.restart', () => {
     expect(workers[0].terminated).toBe(false);
   });
 });
+
+describe('InferenceClient.terminate', () => {
+  it('ends the worker at once, ends every open request with the message, and the next request starts a fresh one', () => {
+    const { inference, workers } = client();
+    const seen: Response[] = [];
+    const id = inference.send(LOAD, (response) => seen.push(response));
+    inference.terminate('Loading m was cancelled.');
+    expect(workers[0].terminated).toBe(true);
+    expect(seen).toEqual([{ id, type: 'error', message: 'Loading m was cancelled.' }]);
+    // The ended worker's late answers reach nobody.
+    workers[0].answer({ id, type: 'error', message: 'late' });
+    expect(seen).toHaveLength(1);
+    inference.send(LOAD, () => undefined);
+    expect(workers).toHaveLength(2);
+  });
+});

@@ -45,6 +45,23 @@ export class InferenceClient {
     this.worker = null;
   }
 
+  /**
+   * Ends the worker now, whatever it is doing (a download, a session being made), and with it
+   * everything it held in memory; every open request ends with `message` as its error.
+   */
+  terminate(message: string) {
+    if (!this.worker) return;
+    this.endWorker(message);
+  }
+
+  private endWorker(message: string, detail?: string) {
+    this.worker?.terminate();
+    this.worker = null;
+    const open = [...this.listeners.entries()];
+    this.listeners.clear();
+    for (const [id, listener] of open) listener({ id, type: 'error', message, detail });
+  }
+
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const worker = this.spawn();
@@ -58,12 +75,7 @@ export class InferenceClient {
     const crash = (event: Event) => {
       event.preventDefault();
       if (this.worker !== worker) return;
-      worker.terminate();
-      this.worker = null;
-      const open = [...this.listeners.entries()];
-      this.listeners.clear();
-      const detail = event instanceof ErrorEvent ? event.message : undefined;
-      for (const [id, listener] of open) listener({ id, type: 'error', message: WORKER_CRASHED, detail });
+      this.endWorker(WORKER_CRASHED, event instanceof ErrorEvent ? event.message : undefined);
       this.onCrash();
     };
     worker.addEventListener('error', crash);
