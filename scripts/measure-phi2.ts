@@ -117,9 +117,12 @@ async function loadModel(page: Page): Promise<{ readyMs: number } | { error: str
 async function replyOnce(page: Page) {
   const box = page.getByRole('textbox', { name: 'Message' });
   await box.fill('Do you sell laptops?');
+  // After a reload the conversation holds the earlier replies: this one is the next.
+  const replies = page.getByRole('article', { name: 'phi-2 replied' });
+  const earlier = await replies.count();
   const sent = Date.now();
   await box.press('Enter');
-  const reply = page.getByRole('article', { name: 'phi-2 replied' }).last();
+  const reply = replies.nth(earlier);
   await reply.getByTestId('reply-text').filter({ hasText: /\S/ }).waitFor({ timeout });
   const firstTextMs = Date.now() - sent;
   await reply.and(page.locator('[aria-busy="false"]')).waitFor({ timeout });

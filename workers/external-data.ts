@@ -6,8 +6,18 @@ import type { Dtype } from './protocol';
  *
  * transformers.js reads a file into `new Uint8Array(size)`, and Chromium makes no ArrayBuffer over
  * 2 GiB ("Array buffer allocation failed"), so phi-2's 2.78 GB `.onnx_data` could never load on the
- * CPU. A WebAssembly.Memory's buffer can be up to 4 GiB; onnxruntime-web only reads the bytes it is
- * given (it copies each tensor into its own heap), so it takes one as well as any other.
+ * CPU. And any whole copy in JS doubles the memory a load peaks at: onnxruntime-web copies every
+ * tensor into its own WebAssembly heap, so for a moment both hold all the weights.
+ *
+ * So a file that is in the weights store is handed over as `storedBytes`: onnxruntime-web reads a
+ * mounted data file only through its `byteLength` and `subarray(start, end)`, one tensor at a time,
+ * synchronously (its `mountExternalData` and the reader it calls from WebAssembly, in
+ * `ort-wasm-simd-threaded*.mjs`), and a dedicated worker can read a slice of a stored Blob
+ * synchronously with FileReaderSync. Only one tensor's bytes are ever in JS. Where that cannot be
+ * (nothing stored: no room, or no FileReaderSync), the file is read whole, into a
+ * WebAssembly.Memory's buffer past the ArrayBuffer limit (`readWhole`). The e2e tests load the
+ * phi-2-shaped model with external data both ways, so an onnxruntime that read mounted files
+ * otherwise would fail them.
  */
 
 /** `onnx/<graph>.onnx_data`, then `…onnx_data_1`, `_2`… for a graph split into `chunks` files, as transformers.js names them. */
@@ -64,4 +74,33 @@ export async function readWhole(response: Response, onProgress: (loaded: number,
     offset += chunk.byteLength;
   }
   return whole;
+}
+
+/**
+ * The bytes of a stored file, read from it a slice at a time when asked (see above), or null where
+ * FileReaderSync is missing (not a dedicated worker). It is a Uint8Array only so that
+ * onnxruntime-web takes it as one; it has no elements of its own.
+ */
+export function storedBytes(blob: Blob): Uint8Array | null {
+  if (typeof FileReaderSync === 'undefined') return null;
+  const reader = new FileReaderSync();
+  const bytes = new Uint8Array(0);
+  Object.defineProperties(bytes, {
+    byteLength: { value: blob.size },
+    subarray: { value: (start = 0, end = blob.size) => new Uint8Array(reader.readAsArrayBuffer(blob.slice(start, end))) },
+  });
+  return bytes;
+}
+
+/** Reads a response to its end, keeping nothing (the weights store keeps it as it streams past), reporting the bytes read. */
+export async function drain(response: Response, onProgress: (loaded: number, total: number) => void): Promise<void> {
+  const length = Number(response.headers.get('Content-Length') ?? NaN);
+  const reader = response.body!.getReader();
+  let loaded = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    loaded += value.byteLength;
+    onProgress(loaded, Number.isFinite(length) ? Math.max(length, loaded) : loaded);
+  }
 }

@@ -18,7 +18,7 @@ import { PLAIN_FORMAT, type ChatMessage, type PromptFormat } from './prompt-form
 import type { EngineInfo, FileProgress, ModelSource, PrefillCount, WasmEngineInfo } from './protocol';
 import { sampleToken } from './sampling';
 import { IncrementalDecoder } from './text-decoder';
-import { dataFileNames, readWhole } from './external-data';
+import { dataFileNames, drain, readWhole, storedBytes } from './external-data';
 import { configExternalData, dataPath, onnxPath, probeFile, type Presence } from './model-files';
 import { WeightsCache } from './weights-cache';
 import { isLocalModel, localFolderUrl, localModelName } from './weights-store';
@@ -90,18 +90,41 @@ function configureRuntime(source: ModelSource, device: EngineDevice, threads?: n
 }
 
 /**
- * One external-data file of the model (`onnx/…`), read whole through `env.fetch` (so from the
- * weights store, or stored as it downloads), its progress reported as transformers.js reports a file's.
+ * One external-data file of the model (`onnx/…`), through `env.fetch` (so from the weights store,
+ * or stored as it downloads), its progress reported as transformers.js reports a file's. Handed to
+ * onnxruntime as the stored file itself where it is stored (see external-data.ts), else whole.
  */
-async function readDataFile(folder: string, file: string, progress: (event: ProgressEvent) => void): Promise<{ path: string; data: Uint8Array }> {
+async function readDataFile(folder: string, file: string, cache: WeightsCache | null, progress: (event: ProgressEvent) => void): Promise<{ path: string; data: Uint8Array }> {
   const url = `${folder}${file}`;
-  const response = await env.fetch(url);
-  if (!response.ok || !response.body) throw new Error(`Could not download ${url} (HTTP ${response.status})`);
-  progress({ status: 'initiate', file });
-  const data = await readWhole(response, (loaded, total) => progress({ status: 'progress', file, loaded, total }));
-  progress({ status: 'done', file });
   // onnxruntime matches it by the name the graph gives it, which has no folder.
-  return { path: file.slice(file.lastIndexOf('/') + 1), data };
+  const path = file.slice(file.lastIndexOf('/') + 1);
+  const onProgress = (loaded: number, total: number) => progress({ status: 'progress', file, loaded, total });
+  const download = async () => {
+    const response = await env.fetch(url);
+    if (!response.ok || !response.body) throw new Error(`Could not download ${url} (HTTP ${response.status})`);
+    return response;
+  };
+  progress({ status: 'initiate', file });
+  let data: Uint8Array | null = null;
+  let response: Response | null = null;
+  if (cache && typeof FileReaderSync !== 'undefined') {
+    let stored = await cache.storedFile(url);
+    if (stored) onProgress(stored.size, stored.size);
+    else {
+      const downloading = await download();
+      // Being stored as it downloads: keep nothing of it here, and read it from the store after.
+      if (cache.isStoring(downloading)) {
+        await drain(downloading, onProgress);
+        stored = await cache.storedFile(url);
+      } else response = downloading;
+    }
+    if (stored) data = storedBytes(stored);
+  }
+  // Not stored (no room for it, or the store filled up on the way: then a second download): the
+  // whole file in memory.
+  data ??= await readWhole(response ?? (await download()), onProgress);
+  progress({ status: 'done', file });
+  return { path, data };
 }
 
 export function isFolderUrl(id: string): boolean {
@@ -265,7 +288,7 @@ export class TransformersEngine implements Engine {
       // hold one over 2 GiB); in Node, onnxruntime-node reads them from disk.
       let externalData: { path: string; data: Uint8Array }[] = [];
       try {
-        if (this.device === 'wasm') externalData = await Promise.all(dataFileNames(source.file, source.dtype, chunks).map((file) => readDataFile(folder, file, progress_callback)));
+        if (this.device === 'wasm') externalData = await Promise.all(dataFileNames(source.file, source.dtype, chunks).map((file) => readDataFile(folder, file, cache, progress_callback)));
       } catch (error) {
         throw failure(error, data);
       }

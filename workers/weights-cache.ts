@@ -75,6 +75,8 @@ export class WeightsCache {
   private noRoom: { freeBytes?: number } | null = null;
   /** Whether this load has begun writing, and so marked the model as loading. */
   private marked: Promise<void> | null = null;
+  /** The responses `fetch` gave out that are being stored as they stream. */
+  private readonly storing = new WeakSet<Response>();
   /** Set by `discard`: downloads still streaming after a failed load (transformers.js does not stop them) store nothing. */
   private discarded = false;
 
@@ -136,6 +138,17 @@ export class WeightsCache {
     return this.storeWhileStreaming(url, response);
   };
 
+  /** Whether `response` (from this cache's `fetch`) is being stored as it streams. */
+  isStoring(response: Response): boolean {
+    return this.storing.has(response);
+  }
+
+  /** The file as stored whole and intact, if it is. */
+  async storedFile(url: string): Promise<Blob | undefined> {
+    const stored = await this.lookup(url, false);
+    return stored instanceof Blob ? stored : undefined;
+  }
+
   /**
    * The stored file, 'absent' for a probe of a file the server said it lacks, or undefined; a
    * damaged file is dropped, so that it is downloaded again.
@@ -178,7 +191,9 @@ export class WeightsCache {
         },
       }),
     );
-    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+    const storing = new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+    this.storing.add(storing);
+    return storing;
   }
 
   private async remember(url: string, record: KnownAbsent) {
