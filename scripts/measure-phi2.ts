@@ -23,9 +23,11 @@ const { values } = parseArgs({
     port: { type: 'string', default: '5600' },
     tokens: { type: 'string', default: '16' },
     timeout: { type: 'string', default: '1800', short: 't' },
-    // Instead: start a load from the server, Cancel loading halfway through the weights, and
-    // report the renderer's memory just before and a few seconds after.
+    // Instead: start a load from the server, Cancel loading while onnxruntime fills its heap (a
+    // few seconds after the weights are in), and report the renderer's memory before and after.
     cancel: { type: 'boolean', default: false },
+    // A message of this many words instead of a short question (how long a prompt fits), from the server only.
+    words: { type: 'string' },
   },
 });
 const port = Number(values.port);
@@ -41,6 +43,8 @@ const gib = (bytes: number) => `${(bytes / GiB).toFixed(2)} GiB`;
 /** Resident memory of the Chromium processes this script started, by process type, sampled until stopped. */
 class MemorySampler {
   private peaks = new Map<string, number>();
+  /** The last sample's resident memory by process type. */
+  latest = new Map<string, number>();
   private peakTotal = 0;
   private timer: NodeJS.Timeout | undefined;
 
@@ -84,6 +88,7 @@ class MemorySampler {
     }
     for (const [type, rss] of now) this.peaks.set(type, Math.max(this.peaks.get(type) ?? 0, rss));
     this.peakTotal = Math.max(this.peakTotal, total);
+    this.latest = now;
   }
 }
 
@@ -116,14 +121,17 @@ async function loadModel(page: Page): Promise<{ readyMs: number } | { error: str
 
 async function replyOnce(page: Page) {
   const box = page.getByRole('textbox', { name: 'Message' });
-  await box.fill('Do you sell laptops?');
+  const words = 'my order of a laptop has not arrived and the invoice shows the wrong price please help'.split(' ');
+  await box.fill(values.words ? Array.from({ length: Number(values.words) }, (_, i) => words[i % words.length]).join(' ') : 'Do you sell laptops?');
   // After a reload the conversation holds the earlier replies: this one is the next.
   const replies = page.getByRole('article', { name: 'phi-2 replied' });
   const earlier = await replies.count();
   const sent = Date.now();
   await box.press('Enter');
   const reply = replies.nth(earlier);
-  await reply.getByTestId('reply-text').filter({ hasText: /\S/ }).waitFor({ timeout });
+  const error = reply.getByRole('alert');
+  await Promise.race([reply.getByTestId('reply-text').filter({ hasText: /\S/ }).waitFor({ timeout }), error.waitFor({ timeout })]);
+  if (await error.isVisible()) return { replyError: await error.textContent(), afterMs: Date.now() - sent };
   const firstTextMs = Date.now() - sent;
   await reply.and(page.locator('[aria-busy="false"]')).waitFor({ timeout });
   await reply.getByText('Details').click();
@@ -140,14 +148,17 @@ async function replyOnce(page: Page) {
   };
 }
 
-/** Loads, cancels once half of the weights are in, and samples the memory around it. */
+/** Loads, cancels while the session is being made, and samples the memory around it. */
 async function cancelHalfway(page: Page, sampler: MemorySampler) {
   sampler.start();
   await page.getByRole('button', { name: 'Load model' }).click();
   const data = page.getByRole('list', { name: 'Model files' }).getByRole('listitem').filter({ hasText: '.onnx_data' });
-  await data.filter({ hasText: /\((?:[5-9]\d|100)%\)/ }).waitFor({ timeout });
+  await data.filter({ hasText: /done/ }).waitFor({ timeout });
+  // onnxruntime fills its heap a tensor at a time: cancel once the renderer holds most of the weights.
+  const started = Date.now();
+  while ((sampler.latest.get('renderer') ?? 0) < 2 * GiB) await new Promise((resolve) => setTimeout(resolve, 200));
   const before = sampler.stop();
-  const progress = await data.textContent();
+  const progress = `the renderer at ${gib(sampler.latest.get('renderer') ?? 0)}, ${((Date.now() - started) / 1000).toFixed(0)} s after the weights were in`;
   await page.getByRole('button', { name: 'Cancel loading' }).click();
   await page.getByRole('button', { name: 'Load model' }).waitFor({ timeout });
   await new Promise((resolve) => setTimeout(resolve, 5000));
@@ -184,7 +195,7 @@ try {
     results.push(await cancelHalfway(page, sampler));
     console.log(JSON.stringify(results[0]));
   }
-  for (const from of values.cancel ? [] : (['server', 'indexeddb'] as const)) {
+  for (const from of values.cancel ? [] : values.words ? (['server'] as const) : (['server', 'indexeddb'] as const)) {
     if (from === 'indexeddb') await page.reload();
     sampler.start();
     const load = await loadModel(page);
