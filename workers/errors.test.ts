@@ -29,4 +29,9 @@ describe('describeError', () => {
       'The device ran out of memory while running the model.',
     );
   });
+
+  it("names WebAssembly's 4 GB when onnxruntime's heap is full (what phi-2 with a long prompt did)", () => {
+    const error = new Error('failed to call OrtRun(). ERROR_CODE: 6, ERROR_MESSAGE: std::bad_alloc');
+    expect(describeError(error)).toMatchObject({ message: expect.stringContaining('WebAssembly gives it at most 4 GB'), detail: expect.stringContaining('std::bad_alloc') });
+  });
 });

@@ -44,6 +44,10 @@ export function describeError(error: unknown): { message: string; detail?: strin
   if (error instanceof ExplainedError) return { message: error.message, ...(error.cause === undefined ? {} : { detail: technicalText(error.cause) }) };
   if (error instanceof ModelFileError) return { message: describeFileFailure(error), detail };
   const text = error instanceof Error ? error.message : String(error);
+  // onnxruntime-web's WebAssembly heap is full: it throws std::bad_alloc from C++.
+  if (/bad_alloc/.test(text)) {
+    return { message: 'The model ran out of memory on the CPU: WebAssembly gives it at most 4 GB. A shorter message, or a smaller model, fits.', detail };
+  }
   if (/memory|allocation|out of bounds/i.test(text)) {
     return { message: 'The device ran out of memory while running the model.', detail };
   }

@@ -15,6 +15,7 @@ import { scriptedConversation } from '../scripts/scripted-conversation';
 import { buildTestModel, writeTestModel } from '../scripts/test-model/build';
 import type { GenerationParams } from './engine';
 import type { ModelSource, PrefillCount } from './protocol';
+import { PREFILL_CHUNK } from './heap-budget';
 import { commonPrefixLength } from './kv-cache';
 import { seededRandom } from './sampling';
 import { TransformersEngine } from './transformers-engine';
@@ -182,6 +183,26 @@ describe('KV-cache reuse', () => {
     // The two readings of the setting disagree here, so the test tells them apart.
     expect(generatedOnly).not.toEqual(withPrompt);
     expect((await run(engine, promptText, params)).text).toBe(tokenizer.decode(generatedOnly, { skip_special_tokens: true }));
+  });
+
+  it('runs a prompt longer than a prefill chunk in chunks, and writes what one pass over it would', async () => {
+    const engine = await loaded({ kvReuse: false });
+    const passes: number[] = [];
+    const model = (engine as unknown as { model: { forward: (inputs: { input_ids: { dims: number[] } }) => Promise<unknown> } }).model;
+    const forward = model.forward.bind(model);
+    model.forward = (inputs) => (passes.push(inputs.input_ids.dims[1]!), forward(inputs));
+    const promptText = `${PREAMBLE.repeat(12)}Human: can I get a refund?\nChatbot:`;
+    const promptIds = tokenizer.encode(promptText);
+    expect(promptIds.length).toBeGreaterThan(2 * PREFILL_CHUNK);
+    const params = { ...GREEDY, maxNewTokens: 8 };
+    const reply = await run(engine, promptText, params);
+    // The prompt went through in passes of at most a chunk, then one pass per token.
+    const prefill = passes.slice(0, Math.ceil(promptIds.length / PREFILL_CHUNK));
+    expect(prefill.every((n) => n <= PREFILL_CHUNK)).toBe(true);
+    expect(prefill.reduce((a, b) => a + b, 0)).toBe(promptIds.length);
+    expect(reply.prefill).toEqual({ cached: 0, computed: promptIds.length });
+    const reference = await referencePenalisedGreedy(promptIds, params.maxNewTokens, params.repetitionPenalty, (_, generated) => generated);
+    expect(reply.text).toBe(tokenizer.decode(reference, { skip_special_tokens: true }));
   });
 
   it('runs, from turn 2 on, only the previous turn, the new message and the instructions through the model, whatever the history', async () => {

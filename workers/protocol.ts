@@ -192,7 +192,10 @@ export interface WasmEngineInfo {
   model: string;
   dtype: Dtype;
   threads: number;
+  /** The tokens a prompt and its reply may take together: the model's window, or less where WebAssembly's memory holds less. */
   contextSize: number;
+  /** The model's own window, set when `contextSize` is less for want of memory. */
+  modelContextSize?: number;
   /** Set when the model's files did not all fit in the browser's storage, so they were not all kept. */
   notCached?: StorageShortfall;
 }

@@ -19,6 +19,7 @@ import type { EngineInfo, FileProgress, ModelSource, PrefillCount, WasmEngineInf
 import { sampleToken } from './sampling';
 import { IncrementalDecoder } from './text-decoder';
 import { dataFileNames, drain, readWhole, storedBytes } from './external-data';
+import { heapContextLimit, kvBytesPerToken, PREFILL_CHUNK } from './heap-budget';
 import { configExternalData, dataPath, onnxPath, probeFile, type Presence } from './model-files';
 import { WeightsCache } from './weights-cache';
 import { isLocalModel, localFolderUrl, localModelName } from './weights-store';
@@ -321,7 +322,13 @@ export class TransformersEngine implements Engine {
     }
     await cache?.commit();
     this.format = tokenizerPromptFormat(this.tokenizer);
-    const modelConfig = this.model.config as unknown as { max_position_embeddings?: number; n_positions?: number };
+    const modelConfig = this.model.config as unknown as Record<string, unknown> & { max_position_embeddings?: number; n_positions?: number };
+    const modelContext = modelConfig.max_position_embeddings ?? modelConfig.n_positions ?? 2048;
+    // In WebAssembly's 4 GiB the weights leave room for only so much KV cache (see heap-budget.ts).
+    const weightBytes = [...files.values()].filter((f) => /\.onnx(_data(_\d+)?)?$/.test(f.file)).reduce((sum, f) => sum + f.total, 0);
+    const kvBytes = kvBytesPerToken(modelConfig);
+    const fits = this.device === 'wasm' && kvBytes ? heapContextLimit(weightBytes, kvBytes) : null;
+    const contextSize = fits === null ? modelContext : Math.min(modelContext, fits);
     return {
       engine: 'transformers.js',
       // The protocol names only the browser's device; 'cpu' appears only in Node tests.
@@ -329,7 +336,8 @@ export class TransformersEngine implements Engine {
       model: source.id,
       dtype: source.dtype,
       threads: env.backends.onnx.wasm?.numThreads ?? 1,
-      contextSize: modelConfig.max_position_embeddings ?? modelConfig.n_positions ?? 2048,
+      contextSize,
+      ...(contextSize < modelContext ? { modelContextSize: modelContext } : {}),
       notCached: cache?.shortfall,
     };
   }
@@ -460,20 +468,20 @@ export class TransformersEngine implements Engine {
     return this.forward(slot, cache.ids, cache.ids.length - 1, cache.past);
   }
 
-  /** One forward pass over `ids` after their first `reused`, whose keys and values are `past`; its cache becomes the slot's. */
+  /**
+   * Runs `ids` after their first `reused`, whose keys and values are `past`, through the model, at
+   * most `PREFILL_CHUNK` tokens a pass (a pass's activations grow with its length, in a heap of
+   * 4 GiB at most); the cache it ends with becomes the slot's.
+   */
   private async forward(slot: CacheSlot, ids: number[], reused: number, past: PastKeyValues | undefined): Promise<Step> {
-    const { model } = this.ready();
-    let outputs: Record<string, Tensor>;
-    try {
-      outputs = (await model.forward({
-        ...inputs(ids.slice(reused), reused),
-        // Read only where the graph has the input: then only the last position's logits are made.
-        num_logits_to_keep: new Tensor('int64', [1n], []),
-        ...(past ? { past_key_values: past } : {}),
-      })) as Record<string, Tensor>;
-    } finally {
-      disposePast(past);
+    let done = reused;
+    while (ids.length - done > PREFILL_CHUNK) {
+      const outputs = await this.pass(ids.slice(done, done + PREFILL_CHUNK), done, past);
+      outputs.logits.dispose();
+      past = pastFrom(outputs);
+      done += PREFILL_CHUNK;
     }
+    const outputs = await this.pass(ids.slice(done), done, past);
     const { logits: all } = outputs;
     const vocab = all.dims.at(-1)!;
     const rows = all.dims.at(-2)!;
@@ -483,6 +491,21 @@ export class TransformersEngine implements Engine {
     this.caches.set(slot, next);
     this.lastPrefill = { cached: reused, computed: ids.length - reused };
     return { logits, past: next.past };
+  }
+
+  /** One forward pass over `ids` after `pastLength` tokens whose keys and values are `past`, which it disposes. */
+  private async pass(ids: number[], pastLength: number, past: PastKeyValues | undefined): Promise<Record<string, Tensor>> {
+    const { model } = this.ready();
+    try {
+      return (await model.forward({
+        ...inputs(ids, pastLength),
+        // Read only where the graph has the input: then only the last position's logits are made.
+        num_logits_to_keep: new Tensor('int64', [1n], []),
+        ...(past ? { past_key_values: past } : {}),
+      })) as Record<string, Tensor>;
+    } finally {
+      disposePast(past);
+    }
   }
 
   private dropCache(slot: CacheSlot) {
