@@ -10,7 +10,7 @@ test('the picker lists the curated models with their facts, phi-2 first and chos
   await expect(models.first()).toHaveAccessibleName('phi-2');
   await expect(models.first()).toBeChecked();
   await expect(models.first()).toHaveAccessibleDescription(
-    /^1\.6 GB for the GPU, 2\.8 GB for the CPU · 2,048 tokens · GPU or CPU · not stored · MIT The default: .+$/,
+    /^1\.6 GB for the GPU, 2\.8 GB for the CPU · 2,048 tokens on the GPU, 704 tokens on the CPU · GPU or CPU · not stored · MIT The default: .+$/,
   );
   const qwen = picker(page).getByRole('radio', { name: 'Qwen2.5 0.5B Instruct' });
   await expect(qwen).toHaveAccessibleDescription(/290\.0 MB for the GPU, 522\.0 MB for the CPU · 4,096 tokens on the GPU, 32,768 tokens on the CPU · GPU or CPU · not stored · Apache-2\.0/);

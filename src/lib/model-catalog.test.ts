@@ -37,7 +37,8 @@ describe('model catalog', () => {
       expect(DTYPES).toContain(model.cpu.source.dtype);
       expect(model.cpu.source.id).toMatch(/^[\w.-]+\/[\w.-]+$/);
       expect(model.cpu.downloadBytes).toBeGreaterThan(1e8);
-      expect(model.cpu.contextSize).toBeGreaterThanOrEqual(2048);
+      // phi-2's CPU build reads 704 tokens: what WebAssembly's heap holds beside its weights.
+      expect(model.cpu.contextSize).toBeGreaterThanOrEqual(704);
     }
     if (model.gpu) {
       expect(model.gpu.variants.length).toBeGreaterThan(0);

@@ -74,7 +74,8 @@ export const PHI2: CatalogModel = {
   cpu: {
     source: { id: 'BricksDisplay/phi-2-q4', dtype: 'q8', file: 'decoder_model_merged', externalData: true },
     downloadBytes: 2.78 * GB,
-    contextSize: 2048,
+    // Not its 2,048: in WebAssembly's 4 GiB beside 2.78 GB of weights, the KV cache fits 704 tokens (workers/heap-budget.ts).
+    contextSize: 704,
   },
   gpu: {
     variants: [
