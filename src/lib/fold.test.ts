@@ -77,6 +77,18 @@ async function chatWithTurns(worker: FoldingWorker, turns: number) {
   return chat;
 }
 
+/** A conversation whose last reply started a fold, with its first step saved and its second held in flight. */
+async function foldInSecondStep() {
+  const worker = new FoldingWorker();
+  const chat = await chatWithTurns(worker, FULL);
+  worker.holdSummaries = true;
+  await chat.send(`message ${FULL}`);
+  await until(() => worker.held.length === 1);
+  worker.finish(worker.held.shift()!);
+  await until(() => worker.held.length === 1);
+  return { worker, chat };
+}
+
 const summaries = (worker: FoldingWorker) => worker.requests.filter((r): r is SummarizeRequest => r.type === 'summarize');
 
 describe('folding old turns into the summary', () => {
@@ -98,13 +110,7 @@ describe('folding old turns into the summary', () => {
   });
 
   it('is interrupted by a new message, keeps the steps already saved, and goes on from there after the reply', async () => {
-    const worker = new FoldingWorker();
-    const chat = await chatWithTurns(worker, FULL);
-    worker.holdSummaries = true;
-    await chat.send(`message ${FULL}`);
-    await until(() => worker.held.length === 1);
-    worker.finish(worker.held.shift()!);
-    await until(() => worker.held.length === 1);
+    const { worker, chat } = await foldInSecondStep();
     const firstStepEnd = chat.messages[2 * FOLD_STEP_TURNS]!.id;
     await until(() => chat.library.current?.memoryStart === firstStepEnd);
 
@@ -122,13 +128,7 @@ describe('folding old turns into the summary', () => {
   });
 
   it('goes on after the reply when the step in flight was saved after the message was sent', async () => {
-    const worker = new FoldingWorker();
-    const chat = await chatWithTurns(worker, FULL);
-    worker.holdSummaries = true;
-    await chat.send(`message ${FULL}`);
-    await until(() => worker.held.length === 1);
-    worker.finish(worker.held.shift()!);
-    await until(() => worker.held.length === 1);
+    const { worker, chat } = await foldInSecondStep();
 
     // The second step had already ended when the new message's stop reached the worker: it is
     // saved after the reply's history was read, so the reply's fold count includes its turns.
