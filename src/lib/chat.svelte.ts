@@ -1,17 +1,18 @@
-import { FOLD_STEP_TURNS, speakerName } from '../../workers/prompt';
-import type {
-  ChatSettings,
-  EngineAttempt,
-  EngineInfo,
-  EnginePreference,
-  FileProgress,
-  GpuFailure,
-  GpuModelSource,
-  GroupLine,
-  ModelSource,
-  Response,
-  RouteIntent,
-  Turn,
+import { speakerName } from '../../workers/prompt';
+import {
+  FOLD_STEP_TURNS,
+  type ChatSettings,
+  type EngineAttempt,
+  type EngineInfo,
+  type EnginePreference,
+  type FileProgress,
+  type GpuFailure,
+  type GpuModelSource,
+  type GroupLine,
+  type ModelSource,
+  type Response,
+  type RouteIntent,
+  type Turn,
 } from '../../workers/protocol';
 import { indexedLinesOf, linesOf } from './group-lines';
 import { InferenceClient, WORKER_CRASHED } from './inference-client';
