@@ -1,4 +1,3 @@
-import { speakerName } from '../../workers/prompt';
 import {
   FOLD_STEP_TURNS,
   type ChatSettings,
@@ -455,6 +454,8 @@ export class ChatState {
 
   /** Decides and maybe replies to the group message at `messageIndex`, from the lines before it. */
   private async requestGroupReply(reply: AssistantMessage, messageIndex: number, force: boolean) {
+    // The rules for the assistant's speaker name (Unicode folding) are a chunk of their own: group chats only.
+    const { speakerName } = await import('../../workers/prompt');
     const conversation = this.library.current!;
     const participants = conversation.group!.participants;
     const settings = $state.snapshot(this.activeSettings);
