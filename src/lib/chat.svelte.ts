@@ -20,7 +20,7 @@ import { isSendable } from './limits';
 import { deleteCachedModel, isMarkedLoading, storedFileUrls } from '../../workers/weights-store';
 import { DEFAULT_GENERATION } from '../../workers/defaults';
 import type { CatalogModel } from './model-catalog';
-import { checkFit, type Fit } from './model-fit';
+import type { Fit } from './model-fit';
 import { choiceCatalogModel, choiceLoadModel, choiceName, choiceSource, isStored, sameChoice, saveChoice, type ModelChoice } from './model-source';
 import { effectiveGeneration, loadSettings, normalizeSettings, saveSettings } from './settings';
 import type { AssistantMessage, Message, Participant } from './store/types';
@@ -228,6 +228,8 @@ export class ChatState {
     ]);
     const freeBytes = estimate.quota !== undefined && estimate.usage !== undefined ? estimate.quota - estimate.usage : undefined;
     const deviceMemoryGiB = (navigator as Navigator & { deviceMemory?: number }).deviceMemory;
+    // The rules of the check are a chunk of their own, fetched with the first check, after the first paint.
+    const { checkFit } = await import('./model-fit');
     return checkFit({ name: model.name, engine, downloadBytes: build.downloadBytes, stored }, { deviceMemoryGiB, freeBytes });
   }
 
