@@ -43,7 +43,13 @@ export default defineConfig({
     }),
   ],
   worker: { format: 'es' },
-  build: { target: 'es2022', chunkSizeWarningLimit: 2048 },
+  build: {
+    target: 'es2022',
+    chunkSizeWarningLimit: 2048,
+    // The polyfill would weigh on every first paint to help only browsers without modulepreload
+    // (Safari before 17), which still load every chunk, a little later.
+    modulePreload: { polyfill: false },
+  },
   server: { headers: ISOLATION_HEADERS },
   preview: { headers: ISOLATION_HEADERS, port: 4173 },
   test: {

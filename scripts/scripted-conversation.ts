@@ -7,8 +7,8 @@
 import { reply, summarize } from '../workers/chat';
 import { defaultChatSettings } from '../workers/defaults';
 import type { Engine } from '../workers/engine';
-import { FOLD_STEP_TURNS, formatHistory } from '../workers/prompt';
-import type { PrefillCount, RouteIntent, Turn } from '../workers/protocol';
+import { formatHistory } from '../workers/prompt';
+import { FOLD_STEP_TURNS, type PrefillCount, type RouteIntent, type Turn } from '../workers/protocol';
 
 export interface TurnRecord {
   message: string;

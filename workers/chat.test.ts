@@ -2,9 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { buildClassifyPrompt, classifyMessage, reply, summarize } from './chat';
 import { DEFAULT_PERSONA, defaultChatSettings } from './defaults';
 import type { Engine, GenerationEnd, GenerationParams } from './engine';
-import { FOLD_STEP_TURNS } from './prompt';
 import { builtInChatFormat, PLAIN_FORMAT, type PromptFormat } from './prompt-format';
-import type { PromptInfo, Turn } from './protocol';
+import { FOLD_STEP_TURNS, type PromptInfo, type Turn } from './protocol';
 
 /** The worst case of a byte-level BPE such as phi-2's: one token per UTF-8 byte (a CJK character is three). */
 const byteTokens = (text: string) => new TextEncoder().encode(text).length;

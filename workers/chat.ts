@@ -2,9 +2,9 @@ import { CHAT_TEMPLATES, TEMPLATES } from '../prompts';
 import type { Engine, RequestOptions } from './engine';
 import { classify, LABEL_CONTINUATIONS } from './labels';
 import { neutralize } from './neutralize';
-import { buildReplyPrompt, fillTemplate, FOLD_STEP_TURNS, formatHistory, HUMAN, speakerName } from './prompt';
+import { buildReplyPrompt, fillTemplate, formatHistory, HUMAN, speakerName } from './prompt';
 import { cleanerFor, formatLabel, PLAIN_FORMAT, renderChat, stopFilterFor, type PromptFormat } from './prompt-format';
-import { INTENTS, type ChatRequest, type Classification, type PrefillCount, type PromptInfo, type ReplyStats, type StopReason, type SummarizeRequest, type Turn } from './protocol';
+import { FOLD_STEP_TURNS, INTENTS, type ChatRequest, type Classification, type PrefillCount, type PromptInfo, type ReplyStats, type StopReason, type SummarizeRequest, type Turn } from './protocol';
 import type { StopSequenceFilter } from './stop-sequences';
 
 /** The previous turn as context for the classifier, kept short: it only disambiguates. */

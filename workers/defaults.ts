@@ -1,4 +1,4 @@
-import { DEFAULT_GROUP_PROMPTS, DEFAULT_INSTRUCTIONS } from '../prompts';
+import { DEFAULT_GROUP_PROMPTS, DEFAULT_INSTRUCTIONS } from '../prompts/defaults';
 import type { ChatSettings, GenerationParams, Persona } from './protocol';
 
 /** The settings a new user starts with, and what "Reset" goes back to. */

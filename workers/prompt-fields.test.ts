@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_INSTRUCTIONS } from '../prompts';
+import { DEFAULT_INSTRUCTIONS } from '../prompts/defaults';
 import { reply, summarize } from './chat';
 import { defaultChatSettings } from './defaults';
 import { DISGUISES } from './disguises';

@@ -145,12 +145,6 @@ export const FOLD_TRIGGER = 0.8;
 export const FOLD_TARGET = 0.5;
 
 /**
- * The most turns one summary step folds: each step costs one bounded generation, is saved when it
- * ends, and can be interrupted, whatever the length of the history still to fold.
- */
-export const FOLD_STEP_TURNS = 8;
-
-/**
  * All the turns when they fit. When they do not (the summary is behind: an import, an interrupted
  * fold), the most recent ones that fit FOLD_TARGET, so the prompt does not slide while it catches up.
  */

@@ -118,6 +118,12 @@ export interface ChatRequest {
   continuation?: { text: string; route: RouteIntent };
 }
 
+/**
+ * The most turns one summary step folds: each step costs one bounded generation, is saved when it
+ * ends, and can be interrupted, whatever the length of the history still to fold.
+ */
+export const FOLD_STEP_TURNS = 8;
+
 /** Folds turns that no longer fit the context into the running summary. */
 export interface SummarizeRequest {
   id: number;

@@ -1,17 +1,17 @@
-import { FOLD_STEP_TURNS, speakerName } from '../../workers/prompt';
-import type {
-  ChatSettings,
-  EngineAttempt,
-  EngineInfo,
-  EnginePreference,
-  FileProgress,
-  GpuFailure,
-  GpuModelSource,
-  GroupLine,
-  ModelSource,
-  Response,
-  RouteIntent,
-  Turn,
+import {
+  FOLD_STEP_TURNS,
+  type ChatSettings,
+  type EngineAttempt,
+  type EngineInfo,
+  type EnginePreference,
+  type FileProgress,
+  type GpuFailure,
+  type GpuModelSource,
+  type GroupLine,
+  type ModelSource,
+  type Response,
+  type RouteIntent,
+  type Turn,
 } from '../../workers/protocol';
 import { indexedLinesOf, linesOf } from './group-lines';
 import { InferenceClient, WORKER_CRASHED } from './inference-client';
@@ -20,7 +20,7 @@ import { isSendable } from './limits';
 import { deleteCachedModel, isMarkedLoading, storedFileUrls } from '../../workers/weights-store';
 import { DEFAULT_GENERATION } from '../../workers/defaults';
 import type { CatalogModel } from './model-catalog';
-import { checkFit, type Fit } from './model-fit';
+import type { Fit } from './model-fit';
 import { choiceCatalogModel, choiceLoadModel, choiceName, choiceSource, isStored, sameChoice, saveChoice, type ModelChoice } from './model-source';
 import { effectiveGeneration, loadSettings, normalizeSettings, saveSettings } from './settings';
 import type { AssistantMessage, Message, Participant } from './store/types';
@@ -228,6 +228,8 @@ export class ChatState {
     ]);
     const freeBytes = estimate.quota !== undefined && estimate.usage !== undefined ? estimate.quota - estimate.usage : undefined;
     const deviceMemoryGiB = (navigator as Navigator & { deviceMemory?: number }).deviceMemory;
+    // The rules of the check are a chunk of their own, fetched with the first check, after the first paint.
+    const { checkFit } = await import('./model-fit');
     return checkFit({ name: model.name, engine, downloadBytes: build.downloadBytes, stored }, { deviceMemoryGiB, freeBytes });
   }
 
@@ -454,6 +456,8 @@ export class ChatState {
 
   /** Decides and maybe replies to the group message at `messageIndex`, from the lines before it. */
   private async requestGroupReply(reply: AssistantMessage, messageIndex: number, force: boolean) {
+    // The rules for the assistant's speaker name (Unicode folding) are a chunk of their own: group chats only.
+    const { speakerName } = await import('../../workers/prompt');
     const conversation = this.library.current!;
     const participants = conversation.group!.participants;
     const settings = $state.snapshot(this.activeSettings);

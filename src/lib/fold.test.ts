@@ -3,8 +3,7 @@
 // fake-indexeddb stands in for IndexedDB in Node; the e2e tests run the real one in Chromium.
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { FOLD_STEP_TURNS } from '../../workers/prompt';
-import type { EngineInfo, Request, Response, SummarizeRequest } from '../../workers/protocol';
+import { FOLD_STEP_TURNS, type EngineInfo, type Request, type Response, type SummarizeRequest } from '../../workers/protocol';
 import { ChatState } from './chat.svelte';
 import { HOSTED_GPU_SOURCE } from './engine-settings';
 import { customSource } from './model-source';

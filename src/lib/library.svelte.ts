@@ -1,10 +1,13 @@
 import * as db from './store/db.svelte';
 import { describeWriteError, PendingWrites } from './store/pending-writes';
-import { planImport, parseImport, toExport, toMarkdown, type ImportPlan, type SkippedConversation } from './store/transfer';
+import type { ImportPlan, SkippedConversation } from './store/transfer';
 import { isInvisible } from './visible-text';
 import type { ChatSettings } from '../../workers/protocol';
 import type { ModelChoice } from './model-source';
 import { byTime, isPending, titleFrom, type AssistantMessage, type Conversation, type Message, type Participant } from './store/types';
+
+/** Import and export are a chunk of their own, fetched on the first Import or Export. */
+const loadTransfer = () => import('./store/transfer');
 
 const SELECTED_KEY = 'phi-chat.selected-conversation';
 const PERSIST_ASKED_KEY = 'phi-chat.persist-asked';
@@ -210,14 +213,15 @@ export class Library {
 
   async exportJson(ids: string[] | 'all'): Promise<string> {
     const chosen = ids === 'all' ? this.conversations : this.conversations.filter((c) => ids.includes(c.id));
-    const all = await db.loadAllMessages();
+    const [{ toExport }, all] = await Promise.all([loadTransfer(), db.loadAllMessages()]);
     const data = toExport(chosen.map((conversation) => ({ conversation: $state.snapshot(conversation), messages: all.filter((m) => m.conversationId === conversation.id) })));
     return JSON.stringify(data, null, 2);
   }
 
   async exportMarkdown(id: string): Promise<string> {
     const conversation = this.conversations.find((c) => c.id === id)!;
-    return toMarkdown(conversation, await db.loadMessages(id));
+    const [{ toMarkdown }, messages] = await Promise.all([loadTransfer(), db.loadMessages(id)]);
+    return toMarkdown(conversation, messages);
   }
 
   /**
@@ -225,6 +229,7 @@ export class Library {
    * nothing; a bad conversation in it is skipped and listed in `skipped`.
    */
   async import(text: string): Promise<ImportPlan & { skipped: SkippedConversation[] }> {
+    const { parseImport, planImport } = await loadTransfer();
     const { conversations: imported, skipped } = parseImport(text);
     if (this.readOnly) throw new Error(this.readOnly);
     const all = await db.loadAllMessages();

@@ -1,5 +1,3 @@
-import { registerSW } from 'virtual:pwa-register';
-
 /** Set for the tab's session once it has reloaded to come under the service worker. */
 const ISOLATION_RELOAD = 'phi-chat.isolation-reload';
 
@@ -12,8 +10,10 @@ export class ServiceWorkerState {
   private applyUpdate: (() => Promise<void>) | null = null;
 
   /** `idle` says whether a reload now would interrupt nothing: no model loading, no conversation. */
-  start(idle: () => boolean) {
+  async start(idle: () => boolean) {
     if (!('serviceWorker' in navigator)) return;
+    // Registering waits for nothing on screen: its code (and workbox-window's) comes after the first paint.
+    const { registerSW } = await import('virtual:pwa-register');
     this.applyUpdate = registerSW({
       immediate: true,
       onNeedRefresh: () => {

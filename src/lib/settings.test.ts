@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_INSTRUCTIONS } from '../../prompts';
+import { DEFAULT_INSTRUCTIONS } from '../../prompts/defaults';
 import { defaultChatSettings } from '../../workers/defaults';
 import { memoryStorage } from './memory-storage';
 import { effectiveGeneration, loadSettings, normalizeSettings, parseSettings, saveSettings, SETTINGS_KEY } from './settings';
