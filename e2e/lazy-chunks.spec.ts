@@ -8,7 +8,7 @@ test('a dialog whose code cannot be loaded says so, and opens after the reload i
   await page.route(/\/SettingsDialog-[\w-]+\.js$/, (route) => (blocked ? route.abort() : route.continue()));
   await page.goto(modelLink());
   await page.getByRole('button', { name: 'Settings' }).click();
-  await expect(page.getByRole('alert')).toHaveText('Settings did not open: part of the app could not be loaded. Reload the page to try again.');
+  await expect(page.getByRole('alert')).toHaveText('Settings could not be shown: part of the app could not be loaded. Reload the page to try again.');
 
   // Chromium keeps a failed import failed for the page's life: hence the reload.
   blocked = false;
