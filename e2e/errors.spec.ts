@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { expect, loadTinyModel, modelLink, reply, sendMessage, test, TINY_MODEL, waitForReplyEnd } from './fixtures';
+import { expect, loadTinyModel, modelLink, reply, sendMessage, test, TINY_MODEL, waitForReplyEnd, inferenceWorkers } from './fixtures';
 
 test('a model URL that 404s names the missing file, offers Retry and keeps the app usable', async ({ page }) => {
   await page.goto(modelLink('/models/does-not-exist/'));
@@ -51,7 +51,7 @@ test('a worker crash mid-reply is reported, keeps the conversation, and the next
 
   await sendMessage(page, 'Second question, interrupted by a crash.');
   await expect(reply(page, 1).getByTestId('reply-text')).not.toBeEmpty();
-  const [worker] = page.workers();
+  const [worker] = inferenceWorkers(page);
   // An uncaught exception inside the worker: what the page sees when the worker dies.
   await worker.evaluate(() => setTimeout(() => { throw new Error('simulated crash'); }));
   await expect(reply(page, 1).getByRole('alert')).toContainText('The model worker crashed');
@@ -63,7 +63,7 @@ test('a worker crash mid-reply is reported, keeps the conversation, and the next
   await waitForReplyEnd(page, 2);
   await expect(reply(page, 2).getByTestId('reply-text')).not.toBeEmpty();
   await expect(page.getByLabel('Engine')).toContainText('transformers.js');
-  expect(page.workers().length).toBe(1);
+  expect(inferenceWorkers(page).length).toBe(1);
   await expect(page.getByRole('article', { name: 'You said' })).toHaveCount(3);
 });
 

@@ -40,6 +40,12 @@ export const test = base.extend<{ page: Page; externalRequests: string[] }>({
 
 export { expect };
 
+/**
+ * The app's inference workers, not onnxruntime's own: on more than one thread, onnxruntime-web
+ * starts a worker per extra thread, which Playwright lists among the page's workers too.
+ */
+export const inferenceWorkers = (page: Page) => page.workers().filter((worker) => /inference\.worker/.test(worker.url()));
+
 export async function loadTinyModel(page: Page) {
   await page.goto(modelLink());
   await page.getByRole('button', { name: 'Load model' }).click();

@@ -1,4 +1,4 @@
-import { expect, modelLink, reply, sendMessage, test, waitForReplyEnd, EMPTY_WEBLLM_MIRROR } from './fixtures';
+import { expect, modelLink, reply, sendMessage, test, waitForReplyEnd, EMPTY_WEBLLM_MIRROR, inferenceWorkers } from './fixtures';
 import type { Page } from '@playwright/test';
 
 const picker = (page: Page) => page.getByRole('group', { name: 'Model', exact: true });
@@ -47,7 +47,7 @@ test('two models in one conversation: each reply names its model, and the conver
   await switchBack.click();
   await expect(page.getByLabel('Engine')).toContainText(/phi-tiny fp32/, { timeout: 60_000 });
   await expect(switchBack).toHaveCount(0);
-  expect(page.workers()).toHaveLength(1);
+  expect(inferenceWorkers(page)).toHaveLength(1);
 
   await page.getByRole('button', { name: 'Load chat-tiny' }).or(page.getByRole('button', { name: 'Load this model' })).first().click();
   await expect(page.getByLabel('Engine')).toContainText('chat-tiny fp32', { timeout: 60_000 });

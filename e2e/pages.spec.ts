@@ -1,4 +1,4 @@
-import { expect, modelLink, reply, sendMessage, test, waitForReplyEnd } from './fixtures';
+import { expect, modelLink, reply, sendMessage, test, waitForReplyEnd, inferenceWorkers } from './fixtures';
 
 // Served like GitHub Pages: from a sub-path, by a server that sends no isolation headers.
 
@@ -13,7 +13,7 @@ test('the service worker makes the page cross-origin isolated, with one reload a
   await expect.poll(() => page.evaluate(() => crossOriginIsolated).catch(() => false)).toBe(true);
   await page.getByRole('button', { name: 'Load model' }).click();
   await expect(page.getByLabel('Engine')).toContainText(/CPU \(WASM, \d+ threads?\)/);
-  const [worker] = page.workers();
+  const [worker] = inferenceWorkers(page);
   expect(await worker.evaluate(() => self.crossOriginIsolated), 'the inference worker can use threads').toBe(true);
   await sendMessage(page, 'Hello from a sub-path.');
   await waitForReplyEnd(page, 0);

@@ -1,5 +1,5 @@
 import type { BrowserContext, Page } from '@playwright/test';
-import { expect, loadTinyModel, modelLink, reply, sendMessage, serviceWorkerReady, test, waitForReplyEnd } from './fixtures';
+import { expect, loadTinyModel, modelLink, reply, sendMessage, serviceWorkerReady, test, waitForReplyEnd, inferenceWorkers } from './fixtures';
 
 /** Paths under /models/ that the page, its workers or the service worker asked the network for. */
 function recordModelRequests(context: BrowserContext): string[] {
@@ -82,7 +82,7 @@ test('Cancel loading stops the download, ends the worker, keeps nothing of the m
   await page.getByRole('button', { name: 'Load model' }).click();
   const files = page.getByRole('list', { name: 'Model files' });
   await expect(files).toContainText(/onnx\/model\.onnx\s*[1-9][\d.]* KB/, { timeout: 30_000 });
-  const [worker] = page.workers();
+  const [worker] = inferenceWorkers(page);
   const closed = new Promise<void>((resolve) => worker!.once('close', () => resolve()));
   await page.getByRole('button', { name: 'Cancel loading' }).click();
 
