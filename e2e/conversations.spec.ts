@@ -257,6 +257,10 @@ test('a reload right after the first words of a reply keeps the message and thos
   await sendMessage(page, 'Write me a long answer; I will reload at once');
   // In the page, so the reload follows the first words as closely as it can.
   await page.waitForFunction(() => document.querySelector('[data-testid="reply-text"]')?.textContent?.trim(), null, { polling: 'raf' });
+  // Once the first words are written (at once, not after the 500 ms throttle: reply-saver.test
+  // proves that); reloading in the same frame as they appear raced the write's commit when both
+  // cores ran the model, which a user's reload a moment later does not.
+  await expect.poll(() => storedReplyLength(page), { intervals: [10], timeout: 5_000 }).toBeGreaterThan(0);
   await page.reload();
   await expect(page.getByRole('article', { name: 'You said' }).getByTestId('user-text')).toHaveText('Write me a long answer; I will reload at once');
   await expect(reply(page, 0).getByText(/Interrupted/)).toBeVisible();
