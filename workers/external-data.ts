@@ -1,3 +1,4 @@
+import { WASM_HEAP_BYTES } from './heap-budget';
 import { onnxPath } from './model-files';
 import type { Dtype } from './protocol';
 
@@ -26,8 +27,8 @@ export function dataFileNames(file: string, dtype: Dtype, chunks: number): strin
 }
 
 const WASM_PAGE = 65536;
-/** The largest WebAssembly.Memory (wasm32): 65,536 pages of 64 KiB. */
-export const MAX_BYTES = 65536 * WASM_PAGE;
+/** The largest WebAssembly.Memory: wasm32's 4 GiB. */
+export const MAX_BYTES = WASM_HEAP_BYTES;
 
 /** `size` zeroed bytes: an ArrayBuffer where the browser makes one that large, else a WebAssembly.Memory's buffer. */
 export function allocateBytes(size: number, plain: (size: number) => Uint8Array = (n) => new Uint8Array(n)): Uint8Array {
@@ -46,23 +47,17 @@ export function allocateBytes(size: number, plain: (size: number) => Uint8Array 
  */
 export async function readWhole(response: Response, onProgress: (loaded: number, total: number) => void): Promise<Uint8Array> {
   const length = Number(response.headers.get('Content-Length') ?? NaN);
-  const reader = response.body!.getReader();
   const chunks: Uint8Array[] = [];
   let buffer = Number.isFinite(length) ? allocateBytes(length) : null;
-  let loaded = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (buffer && loaded + value.byteLength > buffer.byteLength) {
+  const loaded = await eachChunk(response, onProgress, (value, offset) => {
+    if (buffer && offset + value.byteLength > buffer.byteLength) {
       // The server sent more than it said: fall back to gathering.
-      chunks.push(buffer.subarray(0, loaded));
+      chunks.push(buffer.subarray(0, offset));
       buffer = null;
     }
-    if (buffer) buffer.set(value, loaded);
+    if (buffer) buffer.set(value, offset);
     else chunks.push(value);
-    loaded += value.byteLength;
-    onProgress(loaded, Number.isFinite(length) ? Math.max(length, loaded) : loaded);
-  }
+  });
   if (buffer) {
     if (loaded < buffer.byteLength) throw new Error(`The download ended after ${loaded} of ${buffer.byteLength} bytes.`);
     return buffer;
@@ -94,12 +89,18 @@ export function storedBytes(blob: Blob): Uint8Array | null {
 
 /** Reads a response to its end, keeping nothing (the weights store keeps it as it streams past), reporting the bytes read. */
 export async function drain(response: Response, onProgress: (loaded: number, total: number) => void): Promise<void> {
+  await eachChunk(response, onProgress, () => {});
+}
+
+/** Hands each chunk of a body to `each` with its offset, reporting progress after it; resolves to the bytes read. */
+async function eachChunk(response: Response, onProgress: (loaded: number, total: number) => void, each: (chunk: Uint8Array, offset: number) => void): Promise<number> {
   const length = Number(response.headers.get('Content-Length') ?? NaN);
   const reader = response.body!.getReader();
   let loaded = 0;
   for (;;) {
     const { done, value } = await reader.read();
-    if (done) return;
+    if (done) return loaded;
+    each(value, loaded);
     loaded += value.byteLength;
     onProgress(loaded, Number.isFinite(length) ? Math.max(length, loaded) : loaded);
   }
