@@ -13,7 +13,7 @@ import {
   type RouteIntent,
   type Turn,
 } from '../../workers/protocol';
-import { indexedLinesOf, linesOf } from './group-lines';
+import { indexedLinesOf, linesOf, linesToFold } from './group-lines';
 import { InferenceClient, WORKER_CRASHED } from './inference-client';
 import { Library } from './library.svelte';
 import { isSendable } from './limits';
@@ -508,25 +508,27 @@ export class ChatState {
     const used = reply.prompt?.turnsUsed;
     const conversation = this.library.current;
     if (used === undefined || this.busy || !conversation?.group) return;
-    const dropped = indexed.slice(0, Math.max(0, indexed.length - used));
+    const dropped = linesToFold(indexed, used, this.library.messages, conversation.memoryStart);
     if (dropped.length === 0) return;
     const conversationId = conversation.id;
-    const nextStart = indexed[dropped.length]?.messageId ?? messageId;
+    const nextStart = indexed[Math.max(0, indexed.length - used)]?.messageId ?? messageId;
     const participants = conversation.group.participants.map((p) => p.name);
+    const before = conversation.summary;
     let summary = '';
     this.summarizing = this.client.send(
       {
         type: 'summarize',
-        summary: conversation.summary,
+        summary: before,
         turns: [],
         persona: $state.snapshot(this.activeSettings.persona),
-        group: { lines: dropped.map(({ line }) => line), participants },
+        group: { lines: dropped, participants },
       },
       (response) => {
         if (response.type === 'summary') summary = response.text;
         if (response.type === 'done' || response.type === 'error') this.summarizing = null;
         if (response.type === 'error' && response.deviceLost) this.reloadAfterDeviceLoss();
-        if (response.type === 'done' && response.stopReason === 'end' && summary && this.library.currentId === conversationId) {
+        // Another summary saved meanwhile holds some of these lines already: this one is stale.
+        if (response.type === 'done' && response.stopReason === 'end' && summary && this.library.currentId === conversationId && this.library.current?.summary === before) {
           void this.library.setMemory(summary, nextStart);
         }
       },

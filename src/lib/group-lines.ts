@@ -28,6 +28,20 @@ export function indexedLinesOf(messages: readonly Message[], participants: reado
   return lines;
 }
 
+/**
+ * The lines a group reply's prompt left out (all but its last `used`), less those the summary
+ * already holds: a summary saved after the reply read `indexed` moved the memory's start to
+ * `memoryStart`, and the lines before that message are folded already.
+ */
+export function linesToFold(indexed: readonly { line: GroupLine; messageId: string }[], used: number, messages: readonly Message[], memoryStart: string | undefined): GroupLine[] {
+  const position = new Map(messages.map((m, i) => [m.id, i]));
+  const start = memoryStart === undefined ? 0 : (position.get(memoryStart) ?? 0);
+  return indexed
+    .slice(0, Math.max(0, indexed.length - used))
+    .filter(({ messageId }) => (position.get(messageId) ?? -1) >= start)
+    .map(({ line }) => line);
+}
+
 /** The participant after (step 1) or before (step -1) the current one, wrapping around. */
 export function nextSpeaker(participants: readonly Participant[], currentId: string | null, step: 1 | -1): Participant | undefined {
   if (participants.length === 0) return undefined;
