@@ -18,6 +18,8 @@ export interface WireRecord {
   text?: string;
   route?: RouteIntent;
   threads?: number;
+  /** A `loaded` message's window: the tokens a prompt and its reply may take together. */
+  contextSize?: number;
 }
 
 export interface PageRecords {
@@ -38,7 +40,7 @@ function instrument() {
     constructor(url: string | URL, options?: WorkerOptions) {
       super(url, options);
       this.addEventListener('message', (event: MessageEvent) => {
-        const data = event.data as { id: number; type: string; stats?: ReplyStats; prompt?: PromptInfo; text?: string; classification?: { route: RouteIntent }; info?: { threads?: number } };
+        const data = event.data as { id: number; type: string; stats?: ReplyStats; prompt?: PromptInfo; text?: string; classification?: { route: RouteIntent }; info?: { threads?: number; contextSize?: number } };
         records.wire.push({
           t: performance.now(),
           id: data.id,
@@ -49,6 +51,7 @@ function instrument() {
           text: data.type === 'token' ? data.text : undefined,
           route: data.classification?.route,
           threads: data.info?.threads,
+          contextSize: data.info?.contextSize,
         });
       });
     }
@@ -105,7 +108,7 @@ export async function openApp(context: BrowserContext, link: string, generation:
   const wire = (await records(page)).wire;
   const load = wire.find((r) => r.direction === 'sent' && r.type === 'load')!;
   const loaded = wire.find((r) => r.id === load.id && r.type === 'loaded')!;
-  return { page, loadMs: loaded.t - load.t, threads: loaded.threads ?? 0 };
+  return { page, loadMs: loaded.t - load.t, threads: loaded.threads ?? 0, contextSize: loaded.contextSize ?? 0 };
 }
 
 export interface Turn {
