@@ -306,8 +306,13 @@ export class ChatState {
   private memory(end = this.library.messages.length): { turns: IndexedTurn[]; summary?: string } {
     const conversation = this.library.current;
     const messages = this.library.messages.slice(0, end);
-    const start = conversation?.memoryStart ? messages.findIndex((m) => m.id === conversation.memoryStart) : -1;
-    return { turns: turnsOf(start >= 0 ? messages.slice(start) : messages), summary: conversation?.summary };
+    return { turns: turnsOf(messages.slice(this.memoryStartIndex(messages))), summary: conversation?.summary };
+  }
+
+  /** Where the model's memory starts in `messages`: at the first message after the summary's end, or at the first. */
+  private memoryStartIndex(messages: readonly Message[]): number {
+    const id = this.library.current?.memoryStart;
+    return id ? Math.max(0, messages.findIndex((m) => m.id === id)) : 0;
   }
 
   async send(text: string) {
@@ -463,7 +468,7 @@ export class ChatState {
     const settings = $state.snapshot(this.activeSettings);
     const bot = speakerName(settings.persona);
     const messages = this.library.messages;
-    const start = conversation.memoryStart ? Math.max(0, messages.findIndex((m) => m.id === conversation.memoryStart)) : 0;
+    const start = this.memoryStartIndex(messages);
     const [message] = linesOf([messages[messageIndex]], participants, bot);
     const indexed = indexedLinesOf(messages.slice(start, messageIndex), participants, bot);
     const history = indexed.map(({ line }) => line);
@@ -508,10 +513,11 @@ export class ChatState {
     const used = reply.prompt?.turnsUsed;
     const conversation = this.library.current;
     if (used === undefined || this.busy || !conversation?.group) return;
-    const dropped = linesToFold(indexed, used, this.library.messages, conversation.memoryStart);
+    const messages = this.library.messages;
+    const { lines: dropped, next } = linesToFold(indexed, used, new Set(messages.slice(this.memoryStartIndex(messages)).map((m) => m.id)));
     if (dropped.length === 0) return;
     const conversationId = conversation.id;
-    const nextStart = indexed[Math.max(0, indexed.length - used)]?.messageId ?? messageId;
+    const nextStart = next ?? messageId;
     const participants = conversation.group.participants.map((p) => p.name);
     const before = conversation.summary;
     let summary = '';

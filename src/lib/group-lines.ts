@@ -29,17 +29,17 @@ export function indexedLinesOf(messages: readonly Message[], participants: reado
 }
 
 /**
- * The lines a group reply's prompt left out (all but its last `used`), less those the summary
- * already holds: a summary saved after the reply read `indexed` moved the memory's start to
- * `memoryStart`, and the lines before that message are folded already.
+ * The lines a group reply's prompt left out (all but its last `used`) that the summary does not
+ * hold yet, and the message the memory starts at once they are folded. `unfolded` holds the ids of
+ * the messages from the memory's start now: a summary saved after the reply read `indexed` may
+ * have folded some of its lines already.
  */
-export function linesToFold(indexed: readonly { line: GroupLine; messageId: string }[], used: number, messages: readonly Message[], memoryStart: string | undefined): GroupLine[] {
-  const position = new Map(messages.map((m, i) => [m.id, i]));
-  const start = memoryStart === undefined ? 0 : (position.get(memoryStart) ?? 0);
-  return indexed
-    .slice(0, Math.max(0, indexed.length - used))
-    .filter(({ messageId }) => (position.get(messageId) ?? -1) >= start)
-    .map(({ line }) => line);
+export function linesToFold(indexed: readonly { line: GroupLine; messageId: string }[], used: number, unfolded: ReadonlySet<string>): { lines: GroupLine[]; next: string | undefined } {
+  const cut = Math.max(0, indexed.length - used);
+  return {
+    lines: indexed.slice(0, cut).filter(({ messageId }) => unfolded.has(messageId)).map(({ line }) => line),
+    next: indexed[cut]?.messageId,
+  };
 }
 
 /** The participant after (step 1) or before (step -1) the current one, wrapping around. */
