@@ -8,8 +8,8 @@ import {
   type PreTrainedModel,
   type PreTrainedTokenizer,
 } from '@huggingface/transformers';
-import ortMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
-import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
+import ortMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
+import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import type { Engine, GenerationEnd, GenerationParams, RequestOptions } from './engine';
 import { ExplainedError, ModelFileError } from './errors';
 import { commonPrefixLength, cropPast, disposePast, pastFrom, type KvCache, type PastKeyValues } from './kv-cache';

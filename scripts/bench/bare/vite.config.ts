@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import { ONNX_RUNTIME_WEB_ALIAS } from '../../../vite.config';
 
 /**
  * The bench-only page and worker (`npm run bench` builds them): the app's engine without the app.
@@ -9,6 +10,8 @@ export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: './',
   logLevel: 'warn',
+  // The same onnxruntime-web build as the app's worker.
+  resolve: { alias: ONNX_RUNTIME_WEB_ALIAS },
   worker: { format: 'es' },
   build: {
     target: 'es2022',
