@@ -1,16 +1,21 @@
 /** Peak resident memory of a process and all its descendants (Chromium's page, GPU and worker processes), sampled from /proc. */
 import { readdirSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 
 const PAGE_BYTES = 4096;
 
-/** This process's children that run `executable`: Playwright starts the browser as one. */
+/**
+ * This process's children that run `executable`: Playwright starts the browser as one. Matched by
+ * the program's name, since Debian's /usr/bin/chromium is a script that starts /usr/lib/chromium/chromium.
+ */
 export function childrenRunning(executable: string): number[] {
   return readdirSync('/proc')
     .filter((name) => /^\d+$/.test(name))
     .filter((name) => {
       try {
         const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid && readFileSync(`/proc/${name}/cmdline`, 'utf8').startsWith(executable);
+        const program = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0')[0];
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid && basename(program) === basename(executable);
       } catch {
         return false;
       }
