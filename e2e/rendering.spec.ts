@@ -194,3 +194,42 @@ test('a finished reply is announced once, not token by token', async ({ page }) 
   const shown = (await reply(page, 0).getByTestId('reply-text').textContent())!.trim();
   await expect(announcer).toContainText(`phi-2 replied: ${shown}`);
 });
+
+test('while a reply streams, its cursor blinks without a running animation, and goes when the reply ends', async ({ page }) => {
+  await loadTinyModel(page);
+  // A long reply, so it streams for a few seconds.
+  await page.getByRole('button', { name: 'Settings' }).click();
+  const settings = page.getByRole('dialog', { name: 'Settings' });
+  await settings.getByRole('spinbutton', { name: 'Max new tokens' }).fill('1024');
+  await settings.getByRole('spinbutton', { name: 'Max new tokens' }).blur();
+  await settings.getByRole('button', { name: 'Close' }).click();
+
+  await sendMessage(page, 'Tell me a very long story about our products.');
+  const text = reply(page, 0).getByTestId('reply-text');
+  await expect(text).toHaveClass(/live/);
+  // The cursor is the ::after of the block being written. A CSS animation on it made Chromium draw
+  // a frame every vsync for as long as the reply streamed; the blink is a class switched instead.
+  const seen = await text.evaluate(async (element) => {
+    const cursorVisibility = () => {
+      const blocks = [element.lastElementChild, element.querySelector(':scope > :is(ul, ol):last-child > li:last-child')];
+      const style = blocks.map((b) => b && getComputedStyle(b, '::after')).find((s) => s?.content === '"▍"');
+      return style?.visibility ?? 'none';
+    };
+    const states = new Set<string>();
+    let animations = 0;
+    const until = performance.now() + 1500;
+    while (performance.now() < until && element.classList.contains('live') && states.size < 2) {
+      states.add(cursorVisibility());
+      animations = Math.max(animations, document.getAnimations().length);
+      await new Promise((resolve) => setTimeout(resolve, 40));
+    }
+    return { states: [...states].sort(), animations, stillStreaming: element.classList.contains('live') };
+  });
+  expect(seen.stillStreaming, 'the reply was still streaming when the cursor had blinked').toBe(true);
+  expect(seen.states).toEqual(['hidden', 'visible']);
+  expect(seen.animations).toBe(0);
+
+  await waitForReplyEnd(page, 0);
+  await expect(text).not.toHaveClass(/live/);
+  expect(await text.evaluate((element) => [...element.children].map((b) => getComputedStyle(b, '::after').content).filter((c) => c !== 'none'))).toEqual([]);
+});
