@@ -55,6 +55,8 @@ export async function measureReply(engine: TransformersEngine, request: BareRun,
     classifyForwardPasses,
     firstTextMs: firstText ? firstText - start : 0,
     streamMs: firstText ? lastText - firstText : 0,
+    firstTextAt: performance.timeOrigin + firstText,
+    lastTextAt: performance.timeOrigin + lastText,
     replyTokens: text ? engine.countTokens(text) : 0,
     text,
   };

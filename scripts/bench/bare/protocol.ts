@@ -32,6 +32,9 @@ export interface BareResult {
   firstTextMs: number;
   /** From the first visible text to the last. */
   streamMs: number;
+  /** When the first and the last visible text came, in epoch milliseconds (the page's CPU between them is measured). */
+  firstTextAt: number;
+  lastTextAt: number;
   replyTokens: number;
   text: string;
 }
