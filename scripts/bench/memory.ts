@@ -23,7 +23,8 @@ export function childrenRunning(executable: string): number[] {
     .map(Number);
 }
 
-function treeRss(root: number): number {
+/** `root` and every process below it, from /proc's parent ids. */
+export function processTree(root: number): number[] {
   const children = new Map<number, number[]>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -36,16 +37,24 @@ function treeRss(root: number): number {
       // The process ended between listing and reading.
     }
   }
-  let bytes = 0;
+  const tree: number[] = [];
   const queue = [root];
   while (queue.length) {
     const pid = queue.pop()!;
+    tree.push(pid);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return tree;
+}
+
+function treeRss(root: number): number {
+  let bytes = 0;
+  for (const pid of processTree(root)) {
     try {
       bytes += Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * PAGE_BYTES;
     } catch {
-      continue;
+      // The process ended meanwhile.
     }
-    queue.push(...(children.get(pid) ?? []));
   }
   return bytes;
 }

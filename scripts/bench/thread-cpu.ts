@@ -4,36 +4,16 @@
  * worker's own threads, without a tracer's overhead.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { processTree } from './memory';
 
 /** Linux reports CPU time in clock ticks of 10 ms (USER_HZ). */
 const TICK_MS = 10;
 
-function descendants(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
-    } catch {
-      // The process ended between listing and reading.
-    }
-  }
-  const all: number[] = [];
-  const queue = [root];
-  while (queue.length) {
-    const pid = queue.pop()!;
-    all.push(pid);
-    queue.push(...(children.get(pid) ?? []));
-  }
-  return all;
-}
-
 /** Milliseconds of CPU (user + system) per thread, keyed by `pid/tid`, named `process type/thread name`. */
 export type ThreadTimes = Map<string, { name: string; ms: number }>;
 
-export function threadTimes(root: number, processes = descendants(root)): ThreadTimes {
+/** Every thread's CPU time so far in `processes`. */
+export function threadTimes(processes: readonly number[]): ThreadTimes {
   const times: ThreadTimes = new Map();
   for (const pid of processes) {
     let tids: string[];
@@ -84,14 +64,14 @@ export function pageCpu(byName: Map<string, number>): { ms: number; threads: [st
 }
 
 /**
- * Readings of `threadTimes(root)` every `everyMs` until `stop()`, stamped with `Date.now()`, of the
- * processes running at the start (listing them anew is most of a reading's cost, which is CPU taken
- * from the browser being measured: 1 to 2 ms a reading for Chromium's 100 threads, against 9 listing them anew).
+ * Readings of `threadTimes` every `everyMs` until `stop()`, stamped with `Date.now()`, of the
+ * processes under `root` at the start: listing them anew is most of a reading's cost, which is CPU
+ * taken from the browser being measured (1 to 2 ms a reading for Chromium's 100 threads, against 9).
  */
 export function sampleThreadTimes(root: number, everyMs = 100) {
-  const processes = descendants(root);
+  const processes = processTree(root);
   const samples: { at: number; times: ThreadTimes }[] = [];
-  const take = () => samples.push({ at: Date.now(), times: threadTimes(root, processes) });
+  const take = () => samples.push({ at: Date.now(), times: threadTimes(processes) });
   take();
   const timer = setInterval(take, everyMs);
   return {
