@@ -9,7 +9,7 @@ import { ISOLATION_HEADERS } from './src/lib/isolation';
  * runtime and makes Vite emit its 27 MB .wasm. The CPU engine is the only user of onnxruntime here
  * (the GPU runs WebLLM), so it gets the WebAssembly-only API, which loads the runtime the engine
  * names (the plain ort-wasm-simd-threaded pair, 14 MB): half the download, and a session made in
- * half the time (npm run bench).
+ * half the time (README, Measure it). scripts/check-bundle.ts fails if the asyncify one is emitted.
  */
 export const ONNX_RUNTIME_WEB_ALIAS = [
   { find: /^onnxruntime-web\/webgpu$/, replacement: fileURLToPath(new URL('./node_modules/onnxruntime-web/dist/ort.wasm.min.mjs', import.meta.url)) },

@@ -3,7 +3,10 @@
  * issue 8's 40 KB of gzipped JS before the first paint (the entry and its static imports); an
  * asset the service worker does not precache (a lazily loaded chunk would then fail offline); or
  * WebLLM (about 2.2 MB gzipped) out of its lazily loaded worker chunk: into the page's entry chunk
- * it would slow every first paint, into the worker's entry chunk every CPU-only session.
+ * it would slow every first paint, into the worker's entry chunk every CPU-only session; or more
+ * than the one onnxruntime-web runtime the CPU engine loads (the plain build: the 27 MB asyncify
+ * one comes back if transformers.js changes how it imports onnxruntime-web and the alias in
+ * vite.config.ts no longer matches).
  * Run after `vite build`.
  *   tsx scripts/check-bundle.ts [dist]
  */
@@ -37,8 +40,13 @@ const misplaced = holders.filter((name) => !name.startsWith('webllm-engine-'));
 if (holders.length === 0) failures.push(`No chunk contains WebLLM (looked for "${WEBLLM_MARKER}" in ${assets}); is the GPU engine still built?`);
 if (misplaced.length > 0) failures.push(`WebLLM is bundled into ${misplaced.join(', ')}; it belongs only in the lazily loaded webllm-engine chunk.`);
 
+const runtimes = files.filter((name) => /^ort-wasm.*\.wasm$/.test(name));
+if (runtimes.length !== 1 || runtimes[0].includes('asyncify')) {
+  failures.push(`The build holds onnxruntime-web runtimes ${runtimes.join(', ') || '(none)'}: the CPU engine loads exactly one, the plain ort-wasm-simd-threaded.wasm (see ONNX_RUNTIME_WEB_ALIAS in vite.config.ts).`);
+}
+
 if (failures.length > 0) {
   for (const failure of failures) console.error(failure);
   process.exit(1);
 }
-console.log(`JS before first paint: ${kb(firstPaintJsGzip)} gzipped of ${kb(FIRST_PAINT_BUDGET)} (${firstPaintFiles.join(', ')}); every asset precached; WebLLM only in ${holders.join(', ')}.`);
+console.log(`JS before first paint: ${kb(firstPaintJsGzip)} gzipped of ${kb(FIRST_PAINT_BUDGET)} (${firstPaintFiles.join(', ')}); every asset precached; WebLLM only in ${holders.join(', ')}; one onnxruntime runtime, ${runtimes[0]}.`);
