@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { expect, loadTinyModel, modelLink, reply, sendMessage, test, waitForReplyEnd } from './fixtures';
+import { expect, loadTinyModel, modelLink, reply, sendMessage, setMaxNewTokens, test, waitForReplyEnd } from './fixtures';
 
 const users = (page: Page) => page.getByRole('article', { name: 'You said' });
 
@@ -83,10 +83,7 @@ test('regenerate writes the last reply again; edit and resend replaces the later
 test('a reply cut at max tokens can be continued; messages can be copied and deleted', async ({ page, context }) => {
   await context.grantPermissions(['clipboard-read', 'clipboard-write']);
   await loadTinyModel(page);
-  const settings = await openSettings(page);
-  await settings.getByRole('spinbutton', { name: 'Max new tokens' }).fill('16');
-  await settings.getByRole('spinbutton', { name: 'Max new tokens' }).blur();
-  await settings.getByRole('button', { name: 'Close' }).click();
+  await setMaxNewTokens(page, 16);
 
   await sendMessage(page, 'Tell me about your plans');
   await waitForReplyEnd(page, 0);
@@ -112,10 +109,7 @@ test('a reply cut at max tokens can be continued; messages can be copied and del
 
 test('turns that no longer fit the context are summarised, and the memory marker shows where memory starts', async ({ page }) => {
   await loadTinyModel(page);
-  const settings = await openSettings(page);
-  await settings.getByRole('spinbutton', { name: 'Max new tokens' }).fill('16');
-  await settings.getByRole('spinbutton', { name: 'Max new tokens' }).blur();
-  await settings.getByRole('button', { name: 'Close' }).click();
+  await setMaxNewTokens(page, 16);
 
   // About 700 tokens each: the third prompt cannot hold all three turns in 2,048 tokens.
   for (let n = 0; n < 3; n++) {

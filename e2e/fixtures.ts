@@ -52,6 +52,15 @@ export async function loadTinyModel(page: Page) {
   await expect(page.getByLabel('Engine')).toContainText('transformers.js');
 }
 
+/** Sets Max new tokens in Settings (long replies stream for seconds, short ones end at once). */
+export async function setMaxNewTokens(page: Page, tokens: number) {
+  await page.getByRole('button', { name: 'Settings' }).click();
+  const settings = page.getByRole('dialog', { name: 'Settings' });
+  await settings.getByRole('spinbutton', { name: 'Max new tokens' }).fill(String(tokens));
+  await settings.getByRole('spinbutton', { name: 'Max new tokens' }).blur();
+  await settings.getByRole('button', { name: 'Close' }).click();
+}
+
 export async function sendMessage(page: Page, text: string) {
   const box = page.getByRole('textbox', { name: 'Message' });
   await box.fill(text);

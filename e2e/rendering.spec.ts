@@ -1,6 +1,6 @@
 import type { Page } from '@playwright/test';
 import { openImportedConversation } from './conversation-file';
-import { expect, loadTinyModel, reply, sendMessage, test, waitForReplyEnd } from './fixtures';
+import { expect, loadTinyModel, reply, sendMessage, setMaxNewTokens, test, waitForReplyEnd } from './fixtures';
 
 const HOSTILE_REPLY = [
   'Here is a picture: <img src=x onerror="window.__pwned = 1; alert(1)">',
@@ -198,11 +198,7 @@ test('a finished reply is announced once, not token by token', async ({ page }) 
 test('while a reply streams, its cursor blinks without a running animation, and goes when the reply ends', async ({ page }) => {
   await loadTinyModel(page);
   // A long reply, so it streams for a few seconds.
-  await page.getByRole('button', { name: 'Settings' }).click();
-  const settings = page.getByRole('dialog', { name: 'Settings' });
-  await settings.getByRole('spinbutton', { name: 'Max new tokens' }).fill('1024');
-  await settings.getByRole('spinbutton', { name: 'Max new tokens' }).blur();
-  await settings.getByRole('button', { name: 'Close' }).click();
+  await setMaxNewTokens(page, 1024);
 
   await sendMessage(page, 'Tell me a very long story about our products.');
   const text = reply(page, 0).getByTestId('reply-text');
