@@ -1,4 +1,5 @@
-import { expect, test } from './fixtures';
+import { openImportedConversation } from './conversation-file';
+import { expect, loadTinyModel, sendMessage, setMaxNewTokens, test } from './fixtures';
 
 // Tracing snapshots the page on its main thread, in long tasks of its own that would count here.
 test.use({ trace: 'off' });
@@ -84,4 +85,38 @@ test('a conversation of 5,000 messages opens at its latest message, stays small,
   await page.getByRole('button', { name: 'Jump to latest' }).click();
   await expect(log.getByRole('article', { name: 'phi-2 replied' }).last()).toContainText('Answer 2500.');
   await expect(log.getByRole('article', { name: 'phi-2 replied' }).last()).toBeInViewport();
+});
+
+test('while a reply streams at the end of a long conversation, the conversation grows by what the reply adds, no more', async ({ page }) => {
+  await loadTinyModel(page);
+  await setMaxNewTokens(page, 1024);
+  // Longer than the app renders whole: the messages above the rendered ones are a space of their
+  // measured or, never rendered yet, estimated heights.
+  const turns = Array.from({ length: 60 }, (_, i) => ({ user: `Question ${i + 1}?`, reply: `Answer ${i + 1}.${' More detail.'.repeat(i % 9)}` }));
+  await openImportedConversation(page, 'Sixty turns', turns);
+  await sendMessage(page, 'Tell me a very long story about our products.');
+
+  // Frame by frame, the conversation's scrollable height grows by as much as the reply does. The
+  // estimate for the messages never rendered once followed the growing reply, so the space above
+  // grew by a hundred times its growth: the scrollbar's thumb shrank on every frame, and the list
+  // was laid out twice a frame.
+  const text = page.locator('[data-testid="reply-text"].live');
+  await expect(text).toHaveCount(1);
+  const seen = await text.evaluate(async (element) => {
+    const log = document.querySelector<HTMLElement>('[role="log"]')!;
+    const article = element.closest('article')!;
+    const sample = () => ({ list: log.scrollHeight, reply: article.getBoundingClientRect().height });
+    const first = sample();
+    let last = first;
+    let frames = 0;
+    while (element.classList.contains('live') && frames < 600) {
+      await new Promise((resolve) => requestAnimationFrame(resolve));
+      if (element.classList.contains('live')) last = sample();
+      frames++;
+    }
+    return { frames, listGrowth: last.list - first.list, replyGrowth: last.reply - first.reply };
+  });
+  expect(seen.frames, 'frames sampled while the reply streamed').toBeGreaterThan(5);
+  expect(seen.replyGrowth, 'the reply grew as it streamed').toBeGreaterThan(50);
+  expect(Math.abs(seen.listGrowth - seen.replyGrowth)).toBeLessThan(2);
 });
