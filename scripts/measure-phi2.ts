@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium, type Page } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/browser';
+import { parentPid } from './bench/memory';
 
 const { values } = parseArgs({
   options: {
@@ -69,8 +70,7 @@ class MemorySampler {
       const pid = Number(entry);
       if (!pid) continue;
       try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        parents.set(pid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+        parents.set(pid, parentPid(pid));
         const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
         const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
         if (/chrom/i.test(cmdline.split('\0')[0] ?? '')) info.set(pid, { rss, type: /--type=([\w-]+)/.exec(cmdline)?.[1] ?? 'browser' });

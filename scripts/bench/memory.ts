@@ -5,6 +5,19 @@ import { basename } from 'node:path';
 const PAGE_BYTES = 4096;
 
 /**
+ * A /proc `stat` file (a process's or a thread's): its command name, and the fields after it,
+ * `fields[0]` being stat's field 3. The name may hold spaces and parentheses: it ends at the last ')'.
+ */
+export function readStat(path: string): { name: string; fields: string[] } {
+  const stat = readFileSync(path, 'utf8');
+  const end = stat.lastIndexOf(')');
+  return { name: stat.slice(stat.indexOf('(') + 1, end), fields: stat.slice(end + 2).split(' ') };
+}
+
+/** A process's parent (stat's field 4). */
+export const parentPid = (pid: number | string) => Number(readStat(`/proc/${pid}/stat`).fields[1]);
+
+/**
  * This process's children that run `executable`: Playwright starts the browser as one. Matched by
  * the program's name, since Debian's /usr/bin/chromium is a script that starts /usr/lib/chromium/chromium.
  */
@@ -13,9 +26,8 @@ export function childrenRunning(executable: string): number[] {
     .filter((name) => /^\d+$/.test(name))
     .filter((name) => {
       try {
-        const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
         const program = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0')[0];
-        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid && basename(program) === basename(executable);
+        return parentPid(name) === process.pid && basename(program) === basename(executable);
       } catch {
         return false;
       }
@@ -29,9 +41,7 @@ export function processTree(root: number): number[] {
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      // The command name may hold spaces and parentheses: the fields after its last ')' are fixed.
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const ppid = parentPid(name);
       children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
     } catch {
       // The process ended between listing and reading.

@@ -4,7 +4,7 @@
  * worker's own threads, without a tracer's overhead.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { processTree } from './memory';
+import { processTree, readStat } from './memory';
 
 /** Linux reports CPU time in clock ticks of 10 ms (USER_HZ). */
 const TICK_MS = 10;
@@ -26,10 +26,8 @@ export function threadTimes(processes: readonly number[]): ThreadTimes {
     }
     for (const tid of tids) {
       try {
-        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        // utime and stime are fields 14 and 15 of stat, 12 and 13 after the name.
+        const { name, fields } = readStat(`/proc/${pid}/task/${tid}/stat`);
+        // utime and stime are stat's fields 14 and 15.
         times.set(`${pid}/${tid}`, { name: `${type}/${name}`, ms: (Number(fields[11]) + Number(fields[12])) * TICK_MS });
       } catch {
         // The thread ended between listing and reading.
